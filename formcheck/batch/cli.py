@@ -1,0 +1,184 @@
+"""``formcheck batch DIR``: analyse, score and report a folder of clips.
+
+Exit codes: 0 = done (clips that failed are recorded in the outputs, not fatal); 2 = bad input
+(folder, labels, options; the message says what and where); 3 = missing environment (model,
+Dask); 130 = interrupted (the outputs are consistent; rerun the same command to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from formcheck.batch.labels import LabelError, LabelRow, read_labels
+from formcheck.batch.report import render_html, terminal_summary
+from formcheck.batch.runner import BatchOptions, BatchResult, run_batch, spec_fingerprint, write_atomic
+from formcheck.batch.scoring import AUTO, LABELS, RowOutcome, compute_metrics, run_mode, score_row
+from formcheck.batch.tables import write_tables
+from formcheck.errors import FormcheckError, ModelNotFoundError
+from formcheck.specs import ExerciseSpec, SpecError, load_specs
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 2, 3, 130
+DEFAULT_OUT = Path("formcheck-batch")
+REPORT_NAME = "report.html"
+
+
+@dataclass
+class BatchOutcome:
+    """A finished (or interrupted) batch with its evaluation.
+
+    Attributes:
+        result: the runner's result (records, timing).
+        rows: the label rows, or None without labels.
+        outcomes: every label row scored, or None.
+        metrics: the evaluation, or None.
+        report: the HTML report's path.
+        summary: the terminal summary.
+    """
+
+    result: BatchResult
+    rows: list[LabelRow] | None
+    outcomes: list[RowOutcome] | None
+    metrics: dict | None
+    report: Path
+    summary: str
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``formcheck batch`` argument parser."""
+    p = argparse.ArgumentParser(
+        prog="formcheck batch",
+        description="Analyse every video and photo under DIR; with labels, score them (FORM_RULES.md).",
+    )
+    p.add_argument("folder", type=Path, metavar="DIR", help="folder of clips (searched recursively)")
+    p.add_argument("--labels", type=Path, default=None, help="label file (default: DIR/labels.csv when it exists)")
+    p.add_argument("--no-labels", action="store_true", help="do not score, even if DIR/labels.csv exists")
+    p.add_argument(
+        "--exercise",
+        default=AUTO,
+        help="'auto' (recognise; default), an exercise id, or 'labels' (each row's labelled exercise)",
+    )
+    p.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: ./{DEFAULT_OUT}); a rerun resumes there"
+    )
+    p.add_argument("--jobs", type=int, default=None, help="parallel processes (default: one per core; 1 = serial)")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on a Dask cluster, e.g. tcp://HOST:8786 (needs the 'dask' extra)",
+    )
+    p.add_argument("--annotate", action="store_true", help="also write each clip's annotated video/photo")
+    p.add_argument("--model", default="full", choices=["lite", "full", "heavy"], help="pose model (default: full)")
+    p.add_argument("--model-path", type=Path, default=None, help="explicit pose_landmarker_*.task file")
+    p.add_argument("--specs", type=Path, default=None, help="folder of exercise specs (default: pose_specs/)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def labels_path(folder: Path, given: Path | None, disabled: bool) -> Path | None:
+    """The label file to use: ``--labels``, else ``DIR/labels.csv`` if present, else None."""
+    if disabled:
+        return None
+    if given is not None:
+        return given
+    default = folder / "labels.csv"
+    return default if default.is_file() else None
+
+
+def run_and_report(
+    opts: BatchOptions,
+    labels: Path | None = None,
+    on_clip: Callable[[dict, dict], None] | None = None,
+) -> BatchOutcome:
+    """Run the batch, then write the tables, metrics and report (also after Ctrl-C).
+
+    Raises:
+        LabelError: the label file is missing or invalid (checked before any clip is analysed).
+        FormcheckError: bad folder or options; ModelNotFoundError: no model.
+    """
+    specs = load_specs(opts.spec_dir)
+    fault_ids = {sid: spec.fault_ids for sid, spec in specs.items()}
+    rows = read_labels(labels, fault_ids, root=opts.folder) if labels is not None else None
+    if opts.exercise == LABELS and rows is None:
+        raise FormcheckError("--exercise labels needs a label file (DIR/labels.csv or --labels)")
+    result = run_batch(opts, specs, rows, on_clip=on_clip)
+    return finish(opts, specs, rows, result)
+
+
+def finish(
+    opts: BatchOptions, specs: dict[str, ExerciseSpec], rows: list[LabelRow] | None, result: BatchResult
+) -> BatchOutcome:
+    """Score the records against the rows and write clips.csv, evaluation.csv, metrics.json, report.html."""
+    records = [result.records[(j.rel, j.mode)] for j in result.jobs if (j.rel, j.mode) in result.records]
+    exercises = sorted(specs)
+    outcomes = metrics = None
+    if rows is not None:
+        outcomes = [score_row(r, result.records.get((r.file, run_mode(r, opts.exercise)))) for r in rows]
+        keys = [f"{sid}/{fid}" for sid in exercises for fid in specs[sid].fault_ids]
+        metrics = compute_metrics(outcomes, keys, exercises, confusion=opts.exercise == AUTO)
+        metrics = {"exercise_mode": opts.exercise, "complete": result.complete, **metrics}
+    write_tables(opts.out, records, outcomes, metrics)
+    pending = len(result.jobs) - len(records)
+    fp = spec_fingerprint(specs)
+    info = {
+        "mode": opts.exercise,
+        "model": str(opts.model_path or opts.model),
+        "specs": ", ".join(f"{k} v{v}" for k, v in fp["versions"].items()),
+        "timing": result.timing,
+        "complete": result.complete,
+        "pending": pending,
+    }
+    report = opts.out / REPORT_NAME
+    write_atomic(
+        report,
+        render_html(
+            folder=opts.folder.resolve(),
+            out=opts.out.resolve(),
+            records=records,
+            rows=rows,
+            metrics=metrics,
+            exercises=exercises,
+            info=info,
+        ),
+    )
+    summary = terminal_summary(records, metrics, result.timing, report, complete=result.complete)
+    return BatchOutcome(result, rows, outcomes, metrics, report, summary)
+
+
+def main(argv: list[str]) -> int:
+    """Run ``formcheck batch``; return the exit code."""
+    args = build_parser().parse_args(argv)
+    if args.jobs is not None and args.jobs < 1:
+        print("error: --jobs must be at least 1", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    opts = BatchOptions(
+        folder=args.folder,
+        out=args.out,
+        exercise=args.exercise,
+        model=args.model,
+        model_path=args.model_path,
+        spec_dir=args.specs,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        annotate=args.annotate,
+        progress=not args.no_progress and sys.stderr.isatty(),
+    )
+    logging.getLogger("formcheck").setLevel(logging.WARNING)
+    try:
+        outcome = run_and_report(opts, labels_path(args.folder, args.labels, args.no_labels))
+    except ModelNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    except (LabelError, SpecError, FormcheckError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted before any clip was analysed; nothing written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(outcome.summary)
+    return EXIT_OK if outcome.result.complete and not outcome.result.interrupted else EXIT_INTERRUPTED

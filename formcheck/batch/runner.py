@@ -1,0 +1,647 @@
+"""Run the engine over every clip of a folder: discovery, cache keys, engines, results journal.
+
+Each (clip, exercise mode) is one job. Its cache key hashes the clip's bytes, the mode, the
+spec versions and spec files' bytes, the pose model variant and the model file's SHA-256, the
+formcheck version and the engine's source (every ``formcheck/**/*.py`` outside ``batch/``, so a
+code change is never served stale results) and the record format. Finished jobs are appended to ``OUT/results.jsonl`` as they complete
+(one JSON line, flushed and fsynced), so an interrupted batch leaves only whole lines there and
+a rerun skips every job whose key is already in it. When the batch ends (or is interrupted) the
+file is rewritten sorted by clip path, so its bytes do not depend on the engine or the order in
+which clips finished. Timings go to ``timing.json`` only.
+
+Engines: ``serial`` (``--jobs 1``, in this process), ``pool`` (one spawned process per job
+slot, each keeping its own loaded specs) and ``dask`` (:mod:`formcheck.batch.dask_engine`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import re
+import socket
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from formcheck import __version__
+from formcheck.batch.labels import LabelRow
+from formcheck.batch.scoring import AUTO, LABELS, run_mode, segments_from_frames
+from formcheck.errors import FormcheckError, MediaError, ModelNotFoundError
+from formcheck.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, is_image
+from formcheck.models import resolve_model, sha256_of
+from formcheck.specs import ExerciseSpec, load_specs
+
+_log = logging.getLogger(__name__)
+
+RESULTS_NAME = "results.jsonl"
+ANNOTATED_DIR = "annotated"
+MEDIA_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
+#: Bump when the record's fields or meaning change (old results are then recomputed).
+RECORD_FORMAT = 1
+#: Error kinds whose records are reused on a rerun (the same bytes fail the same way).
+CACHEABLE_ERRORS = (None, "media", "no_person")
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """What to run and where to write.
+
+    Attributes:
+        folder: the folder of clips (searched recursively; hidden files are skipped).
+        out: the output folder (results, tables, report, annotated clips).
+        exercise: ``auto``, an exercise id, or ``labels`` (each row's labelled exercise).
+        model: pose model variant (``lite``, ``full``, ``heavy``).
+        model_path: an explicit ``.task`` file (overrides ``model``).
+        spec_dir: the spec folder (default: the shipped ``pose_specs/``).
+        jobs: parallel jobs (None: one per core; 1: in this process).
+        scheduler: a Dask scheduler address (``tcp://HOST:8786``): run on that cluster instead.
+        annotate: write each clip's annotated video/photo under ``OUT/annotated/``.
+        progress: show a progress bar.
+    """
+
+    folder: Path
+    out: Path
+    exercise: str = AUTO
+    model: str = "full"
+    model_path: Path | None = None
+    spec_dir: Path | None = None
+    jobs: int | None = None
+    scheduler: str | None = None
+    annotate: bool = False
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class ClipJob:
+    """One (clip, exercise mode) to analyse; picklable, sent to the workers.
+
+    Attributes:
+        path: the clip's absolute path (the same path must exist on Dask workers).
+        rel: the clip's path relative to the batch folder, ``/``-separated.
+        mode: ``auto`` or an exercise id.
+        key: the cache key.
+        content_sha256: the clip's SHA-256.
+        size: the clip's size in bytes (bigger clips are started first).
+        model: the model variant.
+        model_path: an explicit model file, or None.
+        model_sha256: the SHA-256 of the model the key was computed with.
+        spec_dir: the spec folder, or None for the shipped one.
+        out: the batch output folder (absolute).
+        annotate_dir: where to write the annotated clip (absolute), or None.
+    """
+
+    path: str
+    rel: str
+    mode: str
+    key: str
+    content_sha256: str
+    size: int
+    model: str
+    model_path: str | None
+    model_sha256: str
+    spec_dir: str | None
+    out: str
+    annotate_dir: str | None = None
+
+
+@dataclass
+class BatchResult:
+    """The outcome of a batch run.
+
+    Attributes:
+        jobs: every job of the batch, in path order.
+        records: (rel, mode) → result record, for the jobs done (now or in an earlier run).
+        analysed: jobs analysed in this run.
+        reused: jobs skipped because an earlier run had the same cache key.
+        interrupted: the run was interrupted (Ctrl-C): the outputs cover the jobs done.
+        timing: run time, engine and per-clip seconds (``timing.json``).
+    """
+
+    jobs: list[ClipJob]
+    records: dict[tuple[str, str], dict] = field(default_factory=dict)
+    analysed: int = 0
+    reused: int = 0
+    interrupted: bool = False
+    timing: dict = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every job has a record."""
+        return all((j.rel, j.mode) in self.records for j in self.jobs)
+
+
+# -- discovery and keys ----------------------------------------------------------------------
+
+
+def discover(folder: Path, exclude: Path | None = None) -> list[str]:
+    """Media files under ``folder`` (by extension, recursively), as sorted ``/`` paths.
+
+    Hidden files and folders (name starting with ``.``) and ``exclude`` (the output folder,
+    when it lies inside) are skipped.
+    """
+    root = folder.resolve()
+    skip = exclude.resolve() if exclude is not None else None
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (here / d).resolve() != skip)
+        for name in filenames:
+            if not name.startswith(".") and Path(name).suffix.lower() in MEDIA_EXTENSIONS:
+                found.append((here / name).relative_to(root).as_posix())
+    return sorted(found)
+
+
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def spec_fingerprint(specs: dict[str, ExerciseSpec]) -> dict:
+    """Spec versions and one SHA-256 over every spec file's name and bytes."""
+    h = hashlib.sha256()
+    for sid in sorted(specs):
+        src = specs[sid].source
+        h.update(sid.encode() + b"\0")
+        h.update(src.read_bytes() if src is not None else repr(specs[sid]).encode())
+        h.update(b"\0")
+    return {"versions": {sid: specs[sid].version for sid in sorted(specs)}, "sha256": h.hexdigest()}
+
+
+def model_fingerprint(model: str, model_path: Path | None) -> dict:
+    """The model variant and the SHA-256 of the file it resolves to.
+
+    Raises:
+        ModelNotFoundError: the model cannot be found or downloaded.
+    """
+    path = resolve_model(model, model_path)
+    return {"variant": model if model_path is None else "custom", "sha256": sha256_of(path)}
+
+
+def engine_fingerprint() -> str:
+    """SHA-256 over the engine's source files (the formcheck package outside ``batch/``)."""
+    pkg = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for f in sorted(pkg.rglob("*.py")):
+        rel = f.relative_to(pkg).as_posix()
+        if not rel.startswith("batch/"):
+            h.update(rel.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def cache_key(content_sha256: str, mode: str, specs_fp: dict, model_fp: dict, engine_fp: str = "") -> str:
+    """The cache key of one job: what the result depends on, hashed."""
+    blob = json.dumps(
+        {
+            "clip": content_sha256,
+            "mode": mode,
+            "specs": specs_fp,
+            "model": model_fp,
+            "engine": engine_fp,
+            "formcheck": __version__,
+            "format": RECORD_FORMAT,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def safe_output_name(rel: str, mode: str) -> str:
+    """A flat, safe folder name for a clip's outputs (letters, digits, ``-``, ``_``, one ``.``).
+
+    ``tree/a b.jpg`` in auto mode → ``tree__a_b_jpg.auto``: no separators and no dots inside the
+    parts, so it can never name ``..`` or an absolute path.
+    """
+    parts = [re.sub(r"[^A-Za-z0-9_-]", "_", p) for p in PurePosixPath(rel).parts]
+    name = "__".join(p for p in parts if p.strip("_")) or "clip"
+    return f"{name}.{re.sub(r'[^A-Za-z0-9_-]', '_', mode)}"
+
+
+def inside(path: Path, folder: Path) -> Path:
+    """Return ``path`` resolved, or raise if it escapes ``folder``.
+
+    Raises:
+        FormcheckError: the path is outside the folder.
+    """
+    p, root = path.resolve(), folder.resolve()
+    if not p.is_relative_to(root):
+        raise FormcheckError(f"{path}: output path escapes the output folder {folder}; rename the clip")
+    return p
+
+
+def plan_jobs(
+    opts: BatchOptions, specs: dict[str, ExerciseSpec], rows: list[LabelRow] | None, model_fp: dict
+) -> list[ClipJob]:
+    """One job per (clip, exercise mode): every media file found plus every labelled file.
+
+    In ``labels`` mode a clip is analysed once per distinct labelled exercise (``none`` rows and
+    unlabelled clips: auto); otherwise once with ``opts.exercise``.
+    """
+    folder, out = opts.folder.resolve(), opts.out.resolve()
+    files = set(discover(folder, exclude=out))
+    modes: dict[str, set[str]] = {}
+    for row in rows or []:
+        files.add(row.file)
+        modes.setdefault(row.file, set()).add(run_mode(row, opts.exercise))
+    specs_fp, engine_fp = spec_fingerprint(specs), engine_fingerprint()
+    jobs = []
+    for rel in sorted(files):
+        path = folder / rel
+        sha = file_sha256(path)
+        wanted = modes.get(rel) or {AUTO if opts.exercise == LABELS else opts.exercise}
+        for mode in sorted(wanted):
+            annotate_dir = None
+            if opts.annotate:
+                annotate_dir = str(inside(out / ANNOTATED_DIR / safe_output_name(rel, mode), out / ANNOTATED_DIR))
+            jobs.append(
+                ClipJob(
+                    path=str(path),
+                    rel=rel,
+                    mode=mode,
+                    key=cache_key(sha, mode, specs_fp, model_fp, engine_fp),
+                    content_sha256=sha,
+                    size=path.stat().st_size,
+                    model=opts.model,
+                    model_path=str(opts.model_path) if opts.model_path else None,
+                    model_sha256=model_fp["sha256"],
+                    spec_dir=str(opts.spec_dir) if opts.spec_dir else None,
+                    out=str(out),
+                    annotate_dir=annotate_dir,
+                )
+            )
+    return jobs
+
+
+# -- one job (runs in a worker) ---------------------------------------------------------------
+
+#: Per worker process: loaded specs by spec folder, model SHA-256 by (variant, path).
+_WORKER_SPECS: dict[str | None, dict[str, ExerciseSpec]] = {}
+_WORKER_MODELS: dict[tuple[str, str | None], str] = {}
+
+
+def _worker_specs(spec_dir: str | None) -> dict[str, ExerciseSpec]:
+    if spec_dir not in _WORKER_SPECS:
+        _WORKER_SPECS[spec_dir] = load_specs(spec_dir)
+    return _WORKER_SPECS[spec_dir]
+
+
+def _check_model(job: ClipJob) -> None:
+    k = (job.model, job.model_path)
+    if k not in _WORKER_MODELS:
+        _WORKER_MODELS[k] = sha256_of(resolve_model(job.model, job.model_path))
+    if _WORKER_MODELS[k] != job.model_sha256:
+        raise ModelNotFoundError(
+            f"this worker's {job.model} model (sha256 {_WORKER_MODELS[k][:12]}) is not the one the batch was keyed "
+            f"with ({job.model_sha256[:12]}); give every worker the same model file (FORMCHECK_MODEL_DIR)"
+        )
+
+
+def process_clip(job: ClipJob) -> tuple[dict, dict]:
+    """Analyse one job; never raises for a bad clip (the error is in the record).
+
+    Returns:
+        (record, timing): the result record (deterministic: no times or hosts) and its timing.
+    """
+    from formcheck.analyze import AnalyzeOptions, analyze  # noqa: PLC0415 - MediaPipe loads in workers only
+
+    started = time.perf_counter()
+    try:
+        specs = _worker_specs(job.spec_dir)
+        _check_model(job)
+        options = AnalyzeOptions(
+            exercise=job.mode,
+            model=job.model,
+            model_path=Path(job.model_path) if job.model_path else None,
+            spec_dir=Path(job.spec_dir) if job.spec_dir else None,
+            out_dir=Path(job.annotate_dir) if job.annotate_dir else None,
+            annotate=job.annotate_dir is not None,
+            write_csv=False,
+        )
+        analysis = analyze(job.path, options, specs=specs)
+        record = _record(job, analysis)
+    except MediaError as exc:
+        record = error_record(job, _relative_message(exc, job), "media")
+    except ModelNotFoundError as exc:
+        record = error_record(job, str(exc), "environment")
+    except Exception as exc:  # noqa: BLE001 - one clip's bug must not stop the batch; recorded, retried on rerun
+        _log.debug("clip %s failed", job.rel, exc_info=True)
+        record = error_record(job, f"{type(exc).__name__}: {_relative_message(exc, job)}", "internal")
+    timing = {
+        "file": job.rel,
+        "exercise_mode": job.mode,
+        "seconds": round(time.perf_counter() - started, 3),
+        "frames": record.get("frames") or 0,
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
+    }
+    return record, timing
+
+
+def _relative_message(exc: Exception, job: ClipJob) -> str:
+    """The error message with the clip's absolute path replaced by its batch-relative path."""
+    return str(exc).replace(job.path, job.rel)
+
+
+def _base_record(job: ClipJob) -> dict:
+    return {
+        "file": job.rel,
+        "exercise_mode": job.mode,
+        "cache_key": job.key,
+        "content_sha256": job.content_sha256,
+    }
+
+
+def error_record(job: ClipJob, message: str, kind: str) -> dict:
+    """The record of a clip that could not be analysed."""
+    return {
+        **_base_record(job),
+        "kind": "image" if is_image(job.path) else "video",
+        "exercise": None,
+        "side": None,
+        "view": None,
+        "frames": 0,
+        "frames_with_person": 0,
+        "duration_s": None,
+        "in_position_s": 0.0,
+        "score": None,
+        "hold_s": 0.0,
+        "rounds": 0,
+        "reports": {},
+        "faults": {},
+        "segments": [],
+        "annotated": None,
+        "error": message,
+        "error_kind": kind,
+    }
+
+
+def _record(job: ClipJob, analysis: Any) -> dict:
+    s = analysis.summary
+    image = analysis.kind == "image"
+    step = 1.0 if image else 1.0 / (s.get("fps") or 30.0)
+    segments = segments_from_frames(((b.t, b.exercise, b.in_position, b.faults) for b in analysis.frames), step)
+    annotated = analysis.outputs.get("image") or analysis.outputs.get("video")
+    error, kind = None, None
+    if s["frames"] == 0:
+        error, kind = "no frame could be decoded", "media"
+    elif s["frames_with_person"] == 0:
+        error, kind = "no person detected in any frame", "no_person"
+    return {
+        **_base_record(job),
+        "kind": analysis.kind,
+        "exercise": s["exercise"],
+        "side": s["side"] or None,
+        "view": s["view"],
+        "frames": s["frames"],
+        "frames_with_person": s["frames_with_person"],
+        "duration_s": s["duration_s"],
+        "in_position_s": s["in_position_s"],
+        "score": s["score"],
+        "hold_s": s["hold_s"],
+        "rounds": s["rounds"],
+        "reports": s["reports"],
+        "faults": s["faults"],
+        "segments": segments,
+        "annotated": Path(annotated).resolve().relative_to(Path(job.out)).as_posix() if annotated else None,
+        "error": error,
+        "error_kind": kind,
+    }
+
+
+# -- results journal --------------------------------------------------------------------------
+
+
+def dumps(record: dict) -> str:
+    """One record as a canonical JSON line (sorted keys, no spaces that vary)."""
+    return json.dumps(record, sort_keys=True, ensure_ascii=False, allow_nan=False)
+
+
+class ResultsJournal:
+    """``results.jsonl``: append-as-finished, read back on resume, rewritten sorted at the end."""
+
+    def __init__(self, path: Path) -> None:
+        """Open (do not yet create) the journal at ``path``."""
+        self.path = path
+        self._file: Any = None
+
+    def load(self) -> dict[str, dict]:
+        """Records by cache key; unreadable lines (a line cut by a crash) are skipped."""
+        found: dict[str, dict] = {}
+        if not self.path.is_file():
+            return found
+        with self.path.open(encoding="utf-8") as f:
+            for n, line in enumerate(f, start=1):
+                try:
+                    rec = json.loads(line)
+                    found[rec["cache_key"]] = rec
+                except (json.JSONDecodeError, KeyError, TypeError):
+                    _log.warning("%s:%d: unreadable result line skipped (it will be recomputed)", self.path, n)
+        return found
+
+    def append(self, record: dict) -> None:
+        """Append one record as a whole line and make it durable (flush + fsync)."""
+        if self._file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.path.open("a", encoding="utf-8")
+            if self._file.tell() > 0 and not self._ends_with_newline():
+                self._file.write("\n")  # a cut last line stays a separate, skipped line
+        self._file.write(dumps(record) + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def _ends_with_newline(self) -> bool:
+        with self.path.open("rb") as f:
+            f.seek(-1, os.SEEK_END)
+            return f.read(1) == b"\n"
+
+    def close(self) -> None:
+        """Close the append handle."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def rewrite(self, records: Iterable[dict]) -> None:
+        """Atomically replace the journal with ``records`` (already sorted)."""
+        self.close()
+        write_atomic(self.path, "".join(dumps(r) + "\n" for r in records))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename (never half-written)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+# -- engines ----------------------------------------------------------------------------------
+
+
+def run_serial(jobs: list[ClipJob]) -> Iterator[tuple[dict, dict]]:
+    """Run the jobs one by one in this process."""
+    for job in jobs:
+        yield process_clip(job)
+
+
+def run_pool(jobs: list[ClipJob], workers: int) -> Iterator[tuple[dict, dict]]:
+    """Run the jobs in ``workers`` spawned processes; yield results as they finish."""
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = {pool.submit(process_clip, job): job for job in jobs}
+        try:
+            for fut in as_completed(futures):
+                try:
+                    yield fut.result()
+                except BrokenProcessPool as exc:
+                    job = futures[fut]
+                    msg = f"the worker process died ({exc}); rerun the batch to retry this clip"
+                    yield error_record(job, msg, "internal"), {"file": job.rel, "exercise_mode": job.mode}
+        finally:
+            for fut in futures:
+                fut.cancel()
+
+
+def default_jobs() -> int:
+    """One job per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+# -- the batch --------------------------------------------------------------------------------
+
+
+def run_batch(
+    opts: BatchOptions,
+    specs: dict[str, ExerciseSpec] | None = None,
+    rows: list[LabelRow] | None = None,
+    on_clip: Callable[[dict, dict], None] | None = None,
+) -> BatchResult:
+    """Analyse every clip (resuming from ``results.jsonl``) and write the results journal.
+
+    The journal is rewritten sorted whenever the run ends, also on Ctrl-C (then
+    ``interrupted`` is set and the KeyboardInterrupt is not re-raised).
+
+    Args:
+        opts: the batch options.
+        specs: the loaded specs (default: load ``opts.spec_dir``).
+        rows: the label rows (decide the modes in ``labels`` mode and add labelled files).
+        on_clip: called with (record, timing) after each job is analysed and journaled.
+
+    Raises:
+        ModelNotFoundError: the pose model cannot be found.
+        SpecError: the specs are invalid.
+        FormcheckError: the folder is missing, the engine is unavailable.
+    """
+    if not opts.folder.is_dir():
+        raise FormcheckError(f"{opts.folder}: not a folder; give the folder of clips to analyse")
+    specs = specs if specs is not None else load_specs(opts.spec_dir)
+    if opts.exercise not in (AUTO, LABELS) and opts.exercise not in specs:
+        raise FormcheckError(
+            f"--exercise {opts.exercise}: unknown; use auto, labels or one of {', '.join(sorted(specs))}"
+        )
+    started = time.perf_counter()
+    model_fp = model_fingerprint(opts.model, opts.model_path)
+    jobs = plan_jobs(opts, specs, rows, model_fp)
+    journal = ResultsJournal(opts.out / RESULTS_NAME)
+    cached = journal.load()
+    result = BatchResult(jobs)
+    pending = []
+    for job in jobs:
+        rec = cached.get(job.key)
+        if rec is not None and rec.get("error_kind") in CACHEABLE_ERRORS and _annotation_ok(rec, job):
+            rec = {**rec, "file": job.rel, "exercise_mode": job.mode}
+            if job.annotate_dir is None:
+                rec["annotated"] = None  # as a fresh run without --annotate would write it
+            result.records[(job.rel, job.mode)] = rec
+        else:
+            pending.append(job)
+    result.reused = len(jobs) - len(pending)
+    pending.sort(key=lambda j: (-j.size, j.rel, j.mode))  # long clips first: better packing
+    workers = min(opts.jobs or default_jobs(), max(1, len(pending)))
+    engine = "dask" if opts.scheduler else ("serial" if workers == 1 else "pool")
+    clip_times: list[dict] = []
+    frames = 0
+    bar = _progress(len(jobs), result.reused, opts.progress)
+    stream: Iterator[tuple[dict, dict]]
+    if engine == "dask":
+        from formcheck.batch.dask_engine import run_dask  # noqa: PLC0415 - optional extra
+
+        stream = run_dask(pending, opts.scheduler or "")
+    elif engine == "pool":
+        stream = run_pool(pending, workers)
+    else:
+        stream = run_serial(pending)
+    run_started = time.perf_counter()
+    try:
+        for record, timing in stream:
+            journal.append(record)
+            result.records[(record["file"], record["exercise_mode"])] = record
+            result.analysed += 1
+            clip_times.append(timing)
+            frames += record.get("frames") or 0
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix_str(f"{frames / max(time.perf_counter() - run_started, 1e-6):.0f} frames/s")
+            if on_clip is not None:
+                on_clip(record, timing)
+    except KeyboardInterrupt:
+        result.interrupted = True
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            try:
+                close()
+            except KeyboardInterrupt:
+                result.interrupted = True
+        if bar is not None:
+            bar.close()
+        journal.rewrite(result.records[(j.rel, j.mode)] for j in jobs if (j.rel, j.mode) in result.records)
+    elapsed = time.perf_counter() - started
+    result.timing = {
+        "engine": engine,
+        "workers": workers if engine != "dask" else None,
+        "scheduler": opts.scheduler,
+        "seconds": round(elapsed, 3),
+        "analysed": result.analysed,
+        "reused": result.reused,
+        "frames_analysed": frames,
+        "frames_per_s": round(frames / max(time.perf_counter() - run_started, 1e-6), 2),
+        "interrupted": result.interrupted,
+        "clips": sorted(clip_times, key=lambda t: (t["file"], t["exercise_mode"])),
+    }
+    write_atomic(opts.out / "timing.json", json.dumps(result.timing, indent=2) + "\n")
+    return result
+
+
+def _annotation_ok(rec: dict, job: ClipJob) -> bool:
+    """A cached record serves an ``--annotate`` run only if its annotated file is still there."""
+    if job.annotate_dir is None or rec.get("error"):
+        return True
+    return bool(rec.get("annotated")) and (Path(job.out) / rec["annotated"]).is_file()
+
+
+def _progress(total: int, initial: int, enabled: bool) -> Any:
+    if not enabled or total == 0:
+        return None
+    from tqdm import tqdm  # noqa: PLC0415
+
+    return tqdm(total=total, initial=initial, unit="clip", desc="formcheck batch", dynamic_ncols=True)
+
+
+def job_dicts(jobs: Iterable[ClipJob]) -> list[dict]:
+    """Jobs as plain dicts (for debugging and reports)."""
+    return [asdict(j) for j in jobs]

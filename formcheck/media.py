@@ -1,0 +1,687 @@
+"""Media I/O: read images and videos as upright RGB arrays, write browser-playable H.264.
+
+PyAV (FFmpeg) handles video, OpenCV handles still images. Nothing here knows about poses.
+Every failure is raised as :class:`~formcheck.errors.MediaError` naming the file, what was
+wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import av
+import av.error
+import cv2
+import numpy as np
+
+from formcheck.errors import MediaError
+
+#: Still-image file extensions (lower case, with dot) that :func:`read_image` decodes.
+IMAGE_EXTENSIONS: frozenset[str] = frozenset(
+    {
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".jfif",
+        ".png",
+        ".bmp",
+        ".dib",
+        ".webp",
+        ".tif",
+        ".tiff",
+        ".pbm",
+        ".pgm",
+        ".ppm",
+        ".pnm",
+    }
+)
+#: Video file extensions (lower case, with dot); animated GIFs are read as video.
+VIDEO_EXTENSIONS: frozenset[str] = frozenset(
+    {
+        ".mp4",
+        ".m4v",
+        ".mov",
+        ".qt",
+        ".avi",
+        ".mkv",
+        ".webm",
+        ".gif",
+        ".mpg",
+        ".mpeg",
+        ".m2v",
+        ".ts",
+        ".mts",
+        ".m2ts",
+        ".wmv",
+        ".asf",
+        ".flv",
+        ".3gp",
+        ".3g2",
+        ".ogv",
+        ".y4m",
+    }
+)
+
+#: Magic numbers of still-image formats (offset, bytes).
+_IMAGE_MAGIC: tuple[tuple[int, bytes], ...] = (
+    (0, b"\xff\xd8\xff"),  # JPEG
+    (0, b"\x89PNG\r\n\x1a\n"),  # PNG
+    (0, b"BM"),  # BMP
+    (0, b"II*\x00"),  # TIFF little-endian
+    (0, b"MM\x00*"),  # TIFF big-endian
+    (8, b"WEBP"),  # RIFF....WEBP
+)
+#: Magic numbers of containers that are not still images (offset, bytes).
+_VIDEO_MAGIC: tuple[tuple[int, bytes], ...] = (
+    (4, b"ftyp"),  # MP4/MOV/3GP
+    (0, b"\x1a\x45\xdf\xa3"),  # Matroska/WebM
+    (0, b"GIF8"),  # GIF (read as video)
+    (8, b"AVI "),  # RIFF....AVI
+    (0, b"\x00\x00\x01\xba"),  # MPEG-PS
+    (0, b"OggS"),
+    (0, b"FLV"),
+)
+_EXIF_ORIENTATION_TAG = 0x0112
+_log = logging.getLogger(__name__)
+
+
+# -- classification --------------------------------------------------------------------------
+
+
+def _matches(head: bytes, table: tuple[tuple[int, bytes], ...]) -> bool:
+    return any(head[off : off + len(magic)] == magic for off, magic in table)
+
+
+def is_image(path: str | Path) -> bool:
+    """Return whether ``path`` is a still image (not a video or animated GIF).
+
+    The first bytes decide when they are recognised (a JPEG named ``.mp4`` is an image);
+    otherwise, or when the file cannot be read, the extension decides.
+    """
+    p = Path(path)
+    try:
+        with open(p, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        head = b""
+    if _matches(head, _IMAGE_MAGIC):
+        return True
+    if _matches(head, _VIDEO_MAGIC):
+        return False
+    return p.suffix.lower() in IMAGE_EXTENSIONS
+
+
+def is_video(path: str | Path) -> bool:
+    """Return whether ``path`` looks like a video by content, else by extension."""
+    p = Path(path)
+    try:
+        with open(p, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        head = b""
+    if _matches(head, _VIDEO_MAGIC):
+        return True
+    if _matches(head, _IMAGE_MAGIC):
+        return False
+    return p.suffix.lower() in VIDEO_EXTENSIONS
+
+
+# -- images ----------------------------------------------------------------------------------
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Read a still image as an upright (H, W, 3) uint8 RGB array.
+
+    Grayscale is expanded to RGB, 16-bit and float images are scaled to 8 bits, an alpha
+    channel is composited over white, and the EXIF orientation tag is applied. Paths with
+    non-ASCII characters work (the bytes are read by numpy, decoded by OpenCV).
+
+    Raises:
+        MediaError: the file is missing, empty or not a decodable image.
+    """
+    p = Path(path)
+    buf = _read_bytes(p)
+    try:
+        img, orientation = _decode_image(buf)
+    except cv2.error as exc:
+        raise MediaError(f"{p}: OpenCV failed to decode the image ({exc}); re-save it as JPEG or PNG") from exc
+    if img is None or img.size == 0:
+        raise MediaError(
+            f"{p}: not a readable image (corrupt, truncated or an unsupported format); "
+            f"supported: {', '.join(sorted(IMAGE_EXTENSIONS))}. Re-save it as JPEG or PNG"
+        )
+    return np.ascontiguousarray(_apply_orientation(_to_rgb8(img), orientation))
+
+
+def _decode_image(buf: np.ndarray) -> tuple[np.ndarray | None, int]:
+    """Decode with alpha and full depth; return the stored image and its EXIF orientation."""
+    if hasattr(cv2, "imdecodeWithMetadata"):  # OpenCV >= 4.12: one decode, EXIF parsed here
+        img, types, blobs = cv2.imdecodeWithMetadata(buf, cv2.IMREAD_UNCHANGED)
+        exif = _exif_blob(types, blobs)
+        return img, _exif_orientation(exif) if exif is not None else 1
+    # Older OpenCV: let OpenCV apply the orientation unless the alpha channel is needed.
+    img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    if img is not None and img.ndim == 3 and img.shape[2] in (2, 4):
+        return img, 1
+    return cv2.imdecode(buf, cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH), 1
+
+
+def _read_bytes(p: Path) -> np.ndarray:
+    try:
+        if p.is_dir():
+            raise MediaError(f"{p} is a folder, not an image file; pass the image's path")
+        buf = np.fromfile(p, dtype=np.uint8)
+    except FileNotFoundError as exc:
+        raise MediaError(f"{p}: file not found; check the path") from exc
+    except OSError as exc:
+        raise MediaError(f"{p}: cannot read the file ({exc.strerror or exc}); check its permissions") from exc
+    if buf.size == 0:
+        raise MediaError(f"{p}: the file is empty (0 bytes); re-export or re-copy it")
+    return buf
+
+
+def _to_rgb8(img: np.ndarray) -> np.ndarray:
+    """Convert OpenCV's BGR/BGRA/gray of any depth to RGB uint8; alpha over white."""
+    img = _to_uint8(img)
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[:, :, 0]
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+    channels = img.shape[2]
+    if channels == 2:  # gray + alpha
+        gray, alpha = img[:, :, 0], img[:, :, 1]
+        return _over_white(cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB), alpha)
+    if channels == 4:
+        return _over_white(cv2.cvtColor(img, cv2.COLOR_BGRA2RGB), img[:, :, 3])
+    return cv2.cvtColor(img[:, :, :3], cv2.COLOR_BGR2RGB)
+
+
+def _to_uint8(img: np.ndarray) -> np.ndarray:
+    if img.dtype == np.uint8:
+        return img
+    if img.dtype == np.uint16:
+        return ((img.astype(np.float32) + 128.0) / 257.0).astype(np.uint8)
+    if np.issubdtype(img.dtype, np.floating):
+        return (np.clip(np.nan_to_num(img), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    info = np.iinfo(img.dtype)
+    scaled = (img.astype(np.float64) - info.min) / (info.max - info.min) * 255.0
+    return (scaled + 0.5).astype(np.uint8)
+
+
+def _over_white(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    a = alpha.astype(np.float32)[:, :, None] / 255.0
+    out = rgb.astype(np.float32) * a + 255.0 * (1.0 - a)
+    return (out + 0.5).astype(np.uint8)
+
+
+def _exif_blob(types: Any, blobs: Any) -> bytes | None:
+    for kind, blob in zip(list(types), list(blobs), strict=False):
+        if int(kind) == cv2.IMAGE_METADATA_EXIF:
+            return np.asarray(blob, dtype=np.uint8).tobytes()
+    return None
+
+
+def _exif_orientation(blob: bytes) -> int:
+    """Return the EXIF orientation (1-8) from a TIFF-structured EXIF blob; 1 if absent."""
+    if blob.startswith(b"Exif\x00\x00"):
+        blob = blob[6:]
+    if len(blob) < 8 or blob[:2] not in (b"II", b"MM"):
+        return 1
+    endian = "<" if blob[:2] == b"II" else ">"
+    (ifd,) = struct.unpack_from(endian + "I", blob, 4)
+    if ifd + 2 > len(blob):
+        return 1
+    (count,) = struct.unpack_from(endian + "H", blob, ifd)
+    for i in range(count):
+        entry = ifd + 2 + 12 * i
+        if entry + 12 > len(blob):
+            break
+        tag, typ, _n = struct.unpack_from(endian + "HHI", blob, entry)
+        if tag == _EXIF_ORIENTATION_TAG and typ == 3:  # SHORT
+            (value,) = struct.unpack_from(endian + "H", blob, entry + 8)
+            return value if 1 <= value <= 8 else 1
+    return 1
+
+
+def _apply_orientation(img: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn a stored image upright according to its EXIF orientation value."""
+    if orientation == 2:
+        return img[:, ::-1]
+    if orientation == 3:
+        return img[::-1, ::-1]
+    if orientation == 4:
+        return img[::-1]
+    if orientation == 5:
+        return img.transpose(1, 0, 2)
+    if orientation == 6:
+        return np.rot90(img, k=-1)
+    if orientation == 7:
+        return np.rot90(img, k=2).transpose(1, 0, 2)
+    if orientation == 8:
+        return np.rot90(img, k=1)
+    return img
+
+
+# -- video reading ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What :func:`probe_video` found out about a video's main video stream.
+
+    Attributes:
+        width: frame width in pixels, after applying the rotation.
+        height: frame height in pixels, after applying the rotation.
+        fps: average frame rate (0.0 if unknown).
+        frame_count: number of frames from the container, or an estimate from duration x fps;
+            0 if unknown. Use it for progress bars, not for logic.
+        duration_s: duration in seconds (0.0 if unknown).
+        rotation_deg: counter-clockwise rotation applied to make frames upright
+            (0, 90, 180 or 270).
+        codec: FFmpeg codec name, e.g. ``"h264"``.
+    """
+
+    width: int
+    height: int
+    fps: float
+    frame_count: int
+    duration_s: float
+    rotation_deg: int
+    codec: str
+
+
+def _check_file(p: Path) -> None:
+    if not p.exists():
+        raise MediaError(f"{p}: file not found; check the path")
+    if p.is_dir():
+        raise MediaError(f"{p} is a folder, not a video file; pass the video's path")
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise MediaError(f"{p}: cannot read the file ({exc}); check its permissions") from exc
+    if size == 0:
+        raise MediaError(f"{p}: the file is empty (0 bytes); re-export or re-copy the video")
+
+
+def _open_input(p: Path) -> Any:
+    _check_file(p)
+    try:
+        return av.open(str(p), mode="r")
+    except av.error.InvalidDataError as exc:
+        raise MediaError(
+            f"{p}: not a readable video (FFmpeg: {exc.strerror or exc}); the file is corrupt, "
+            "truncated (e.g. an interrupted copy or recording) or not a video. Re-export it "
+            "as MP4 (H.264)"
+        ) from exc
+    except (av.error.FFmpegError, OSError) as exc:
+        raise MediaError(f"{p}: cannot open the video ({exc}); check the file") from exc
+
+
+def _video_stream(container: Any, p: Path) -> Any:
+    if not container.streams.video:
+        kinds = sorted({s.type for s in container.streams})
+        if kinds == ["audio"]:
+            raise MediaError(f"{p}: audio only, it has no video stream; pass a video file")
+        found = f"only {', '.join(kinds)} streams" if kinds else "no streams"
+        raise MediaError(
+            f"{p}: no video stream found ({found}); the file is corrupt, truncated or not "
+            "a video. Re-export it as MP4 (H.264)"
+        )
+    return container.streams.video[0]
+
+
+def _rotation_k(frame: Any, stream: Any) -> int:
+    """Return the number of counter-clockwise quarter turns that make ``frame`` upright.
+
+    PyAV >= 13 reports the display matrix of the frame (FFmpeg copies the stream's
+    ``displaymatrix`` side data onto decoded frames) as ``frame.rotation`` in degrees
+    counter-clockwise. Old files/FFmpeg builds expose a clockwise ``rotate`` tag instead.
+    Flips in the display matrix are ignored.
+    """
+    degrees = float(getattr(frame, "rotation", 0) or 0)
+    if degrees == 0:
+        tag = stream.metadata.get("rotate")
+        with contextlib.suppress(ValueError, TypeError):
+            degrees = -float(tag) if tag is not None else 0.0
+    return round(degrees / 90.0) % 4
+
+
+def _upright(frame: Any, k: int) -> np.ndarray:
+    rgb = frame.to_ndarray(format="rgb24")
+    if k:
+        rgb = np.rot90(rgb, k=k)
+    return np.ascontiguousarray(rgb)
+
+
+def _decode_error(p: Path, exc: Exception, frames_done: int) -> MediaError:
+    return MediaError(
+        f"{p}: video decoding failed after {frames_done} frame(s) ({exc}); the file is "
+        "probably corrupt or truncated. Re-export or re-copy it"
+    )
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Return size, frame rate, length, rotation and codec of a video file.
+
+    The first frame is decoded to read the rotation, so probing a broken file fails here.
+
+    Raises:
+        MediaError: the file is missing, empty, not a video, has no video stream or no
+            decodable frame.
+    """
+    p = Path(path)
+    with _open_input(p) as container:
+        stream = _video_stream(container, p)
+        frames = _decode_frames(container, stream, p, strict=False)
+        first = next(frames, None)
+        frames.close()
+        if first is None:
+            raise MediaError(
+                f"{p}: no video frame could be decoded; the file is corrupt or truncated. Re-export or re-copy it"
+            )
+        k = _rotation_k(first, stream)
+        fps = _average_fps(stream)
+        duration = _duration_s(container, stream)
+        frames = int(stream.frames or 0) or (round(duration * fps) if duration and fps else 0)
+        width, height = first.width, first.height
+        if k % 2:
+            width, height = height, width
+        return VideoInfo(
+            width=width,
+            height=height,
+            fps=fps,
+            frame_count=frames,
+            duration_s=duration,
+            rotation_deg=90 * k,
+            codec=stream.codec_context.name,
+        )
+
+
+def _average_fps(stream: Any) -> float:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate:
+            return float(rate)
+    return 0.0
+
+
+def _duration_s(container: Any, stream: Any) -> float:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    return 0.0
+
+
+def iter_video_frames(path: str | Path, *, strict: bool = False) -> Iterator[tuple[np.ndarray, float]]:
+    """Yield ``(rgb, timestamp_s)`` for every frame of a video, decoded one at a time.
+
+    Frames are (H, W, 3) uint8 RGB, turned upright from the rotation metadata. Timestamps
+    are ``pts x time_base`` relative to the first decoded frame (which gets 0.0). They are
+    strictly increasing: a frame whose time is not after the previous one's (broken muxing)
+    is given previous + 1 ms; a frame without pts gets previous + 1/fps. Memory use does
+    not grow with the clip's length; decoding uses FFmpeg's threads.
+
+    Packets that fail to decode (a damaged stretch of the file) are skipped with a logged
+    warning unless ``strict``; a truncated file yields the frames before the cut.
+
+    Args:
+        path: video file.
+        strict: raise on the first undecodable packet instead of skipping it.
+
+    Raises:
+        MediaError: the file cannot be opened, has no video stream, no frame decodes, reading
+            fails midway, or (``strict``) a packet is corrupt. Frames decoded before a
+            failure have already been yielded.
+    """
+    p = Path(path)
+    with _open_input(p) as container:
+        stream = _video_stream(container, p)
+        stream.thread_type = "AUTO"
+        fps = _average_fps(stream) or 30.0
+        time_base = stream.time_base or Fraction(1, 1000)
+        first_pts: int | None = None
+        last_t: float | None = None
+        k = 0
+        count = 0
+        for frame in _decode_frames(container, stream, p, strict=strict):
+            if count == 0:
+                k = _rotation_k(frame, stream)
+            if frame.pts is not None and first_pts is None:
+                first_pts = frame.pts
+            last_t = _frame_time(frame.pts, first_pts, time_base, last_t, fps)
+            count += 1
+            yield _upright(frame, k), last_t
+        if count == 0:
+            raise MediaError(
+                f"{p}: no video frame could be decoded; the file is corrupt or truncated. Re-export or re-copy it"
+            )
+
+
+def _decode_frames(container: Any, stream: Any, p: Path, *, strict: bool) -> Iterator[Any]:
+    """Demux and decode ``stream`` packet by packet, skipping corrupt packets."""
+    bad = 0
+    done = 0
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets, None)
+        except (av.error.FFmpegError, OSError) as exc:
+            raise _decode_error(p, exc, done) from exc
+        if packet is None:
+            break
+        try:
+            frames = packet.decode()
+        except av.error.InvalidDataError as exc:
+            if strict:
+                raise _decode_error(p, exc, done) from exc
+            bad += 1
+            continue
+        except (av.error.FFmpegError, OSError) as exc:
+            raise _decode_error(p, exc, done) from exc
+        for frame in frames:
+            done += 1
+            yield frame
+    if bad:
+        _log.warning("%s: skipped %d corrupt packet(s); %d frame(s) decoded", p, bad, done)
+
+
+def _frame_time(
+    pts: int | None,
+    first_pts: int | None,
+    time_base: Fraction,
+    last_t: float | None,
+    fps: float,
+) -> float:
+    if pts is None or first_pts is None:
+        t = 0.0 if last_t is None else last_t + 1.0 / fps
+    else:
+        t = float((pts - first_pts) * time_base)
+    if last_t is not None and t <= last_t:
+        t = last_t + 0.001
+    return t
+
+
+# -- video writing ---------------------------------------------------------------------------
+
+_WRITER_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+_WRITER_TIME_BASE = Fraction(1, 90_000)
+
+
+class H264Writer:
+    """Write RGB frames to an H.264 (libx264, yuv420p) MP4/MOV/MKV that browsers play.
+
+    Odd frame sizes are padded to even by repeating the last row/column (yuv420p needs
+    even sizes); :attr:`size` is the padded output size. MP4/MOV files get
+    ``movflags=+faststart`` so playback can start before the whole file is downloaded.
+    Frame times come from ``write(..., timestamp_s=...)`` (relative to the first written
+    frame) or, when not given, from the previous frame + 1/fps. If no frame was written the
+    file is removed on close.
+
+    Args:
+        path: output file (``.mp4``, ``.m4v``, ``.mov`` or ``.mkv``); its folder must exist.
+        fps: nominal frame rate (> 0).
+        size: (width, height) of the frames that will be written.
+        crf: x264 constant rate factor (0-51, lower = better quality, 23 = default).
+        preset: x264 speed preset (``"ultrafast"`` ... ``"veryslow"``).
+
+    Raises:
+        MediaError: bad arguments, unsupported extension, or the file cannot be created.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        fps: float,
+        size: tuple[int, int],
+        crf: int = 23,
+        preset: str = "veryfast",
+    ) -> None:
+        self.path = Path(path)
+        fmt = _WRITER_FORMATS.get(self.path.suffix.lower())
+        if fmt is None:
+            raise MediaError(
+                f"{self.path}: cannot write H.264 to a '{self.path.suffix}' file; use one of "
+                f"{', '.join(sorted(_WRITER_FORMATS))}"
+            )
+        if not self.path.parent.is_dir():
+            raise MediaError(f"{self.path}: the folder {self.path.parent} does not exist; create it first")
+        if not fps > 0 or not np.isfinite(fps):
+            raise MediaError(f"{self.path}: fps must be a positive number, got {fps}")
+        width, height = (int(v) for v in size)
+        if width <= 0 or height <= 0:
+            raise MediaError(f"{self.path}: frame size must be positive, got {size}")
+        if not 0 <= crf <= 51:
+            raise MediaError(f"{self.path}: crf must be in 0..51, got {crf}")
+        self.input_size = (width, height)
+        self.size = (width + width % 2, height + height % 2)
+        self.fps = float(fps)
+        self._container, self._stream = self._open(fmt, crf, preset)
+        self._last_pts: int | None = None
+        self._first_t: float | None = None
+        self._frames = 0
+
+    def _open(self, fmt: str, crf: int, preset: str) -> tuple[Any, Any]:
+        container_options = {"movflags": "+faststart"} if fmt in ("mp4", "mov") else {}
+        try:
+            container = av.open(
+                str(self.path),
+                mode="w",
+                format=fmt,
+                container_options=container_options,
+            )
+        except (av.error.FFmpegError, OSError) as exc:
+            raise MediaError(
+                f"{self.path}: cannot create the video file ({exc}); check that the folder exists and is writable"
+            ) from exc
+        try:
+            rate = Fraction(self.fps).limit_denominator(1001)
+            stream = container.add_stream("libx264", rate=rate, options={"crf": str(crf), "preset": preset})
+            stream.width, stream.height = self.size
+            stream.pix_fmt = "yuv420p"
+            stream.time_base = _WRITER_TIME_BASE
+            stream.codec_context.time_base = _WRITER_TIME_BASE
+        except (av.error.FFmpegError, ValueError) as exc:
+            container.close()
+            raise MediaError(f"{self.path}: cannot set up the H.264 encoder ({exc})") from exc
+        return container, stream
+
+    @property
+    def frames_written(self) -> int:
+        """Number of frames written so far."""
+        return self._frames
+
+    def write(self, rgb: np.ndarray, timestamp_s: float | None = None) -> None:
+        """Encode one (H, W, 3) uint8 RGB frame of the size given to the constructor.
+
+        Args:
+            rgb: the frame.
+            timestamp_s: its time in seconds; ``None``: previous frame + 1/fps. A time not
+                after the previous frame's is moved just after it.
+
+        Raises:
+            MediaError: the writer is closed, the frame has the wrong shape/dtype, or
+                encoding fails.
+        """
+        if self._container is None:
+            raise MediaError(f"{self.path}: write() after close(); open a new H264Writer")
+        frame = av.VideoFrame.from_ndarray(self._even(self._check(rgb)), format="rgb24")
+        frame.pts = self._next_pts(timestamp_s)
+        frame.time_base = _WRITER_TIME_BASE
+        try:
+            for packet in self._stream.encode(frame):
+                self._container.mux(packet)
+        except (av.error.FFmpegError, OSError) as exc:
+            raise MediaError(
+                f"{self.path}: encoding frame {self._frames} failed ({exc}); check free disk space"
+            ) from exc
+        self._frames += 1
+
+    def _check(self, rgb: np.ndarray) -> np.ndarray:
+        width, height = self.input_size
+        if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8:
+            got = rgb.dtype if isinstance(rgb, np.ndarray) else type(rgb).__name__
+            raise MediaError(f"{self.path}: frames must be uint8 numpy arrays, got {got}")
+        if rgb.shape != (height, width, 3):
+            raise MediaError(
+                f"{self.path}: frame shape {rgb.shape} does not match the writer's size "
+                f"(expected {(height, width, 3)}); resize frames before writing"
+            )
+        return rgb
+
+    def _even(self, rgb: np.ndarray) -> np.ndarray:
+        width, height = self.input_size
+        pad_w, pad_h = self.size[0] - width, self.size[1] - height
+        if pad_w or pad_h:
+            rgb = np.pad(rgb, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+        return np.ascontiguousarray(rgb)
+
+    def _next_pts(self, timestamp_s: float | None) -> int:
+        step = round(1.0 / (self.fps * _WRITER_TIME_BASE))
+        guess = 0 if self._last_pts is None else self._last_pts + step
+        if timestamp_s is None or not np.isfinite(timestamp_s):
+            pts = guess
+        else:
+            if self._first_t is None:  # anchor the clock: this time maps to `guess`
+                self._first_t = float(timestamp_s) - float(guess * _WRITER_TIME_BASE)
+            pts = round((float(timestamp_s) - self._first_t) / _WRITER_TIME_BASE)
+        if self._last_pts is not None and pts <= self._last_pts:
+            pts = self._last_pts + 1
+        self._last_pts = pts
+        return pts
+
+    def close(self) -> None:
+        """Flush the encoder and finish the file. Safe to call more than once."""
+        container, self._container = self._container, None
+        if container is None:
+            return
+        try:
+            if self._frames:
+                for packet in self._stream.encode(None):
+                    container.mux(packet)
+        except (av.error.FFmpegError, OSError) as exc:
+            raise MediaError(f"{self.path}: finishing the video failed ({exc})") from exc
+        finally:
+            container.close()
+        if not self._frames:
+            with contextlib.suppress(OSError):
+                os.remove(self.path)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,94 @@
+"""Small thread helpers that overlap decoding and encoding with inference (stdlib).
+
+PyAV's decoder and encoder and OpenCV release the GIL, so a decode thread and an encode
+thread run beside MediaPipe's inference. Queues are bounded: memory does not grow with the
+clip's length, and a slow consumer slows the producer instead of piling frames up.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+_DONE = object()
+
+
+class _Failure:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def prefetch(items: Iterator[T], size: int = 8) -> Iterator[T]:
+    """Iterate ``items`` in a background thread, ``size`` items ahead.
+
+    Exceptions raised by the producer are re-raised in the consumer at the same point. If the
+    consumer stops early, the producer stops at its next item.
+    """
+    q: queue.Queue[object] = queue.Queue(maxsize=size)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(_DONE)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer and re-raised there
+            q.put(_Failure(exc))
+
+    worker = threading.Thread(target=run, name="formcheck-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failure):
+                raise item.exc
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+
+
+class BackgroundSink(Generic[T]):
+    """Feed items to ``consume`` in a background thread; ``close`` waits and re-raises errors."""
+
+    def __init__(self, consume: Callable[[T], None], size: int = 8) -> None:
+        self._consume = consume
+        self._q: queue.Queue[object] = queue.Queue(maxsize=size)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="formcheck-sink", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._q.get()
+            if item is _DONE:
+                return
+            if self._error is None:
+                try:
+                    self._consume(item)  # type: ignore[arg-type]
+                except BaseException as exc:  # noqa: BLE001 - re-raised by put/close
+                    self._error = exc
+
+    def put(self, item: T) -> None:
+        """Queue one item (blocks while the queue is full); raises the consumer's error."""
+        if self._error is not None:
+            raise self._error
+        self._q.put(item)
+
+    def close(self) -> None:
+        """Wait for every queued item to be consumed; raise the consumer's error if any."""
+        self._q.put(_DONE)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error

@@ -1,0 +1,96 @@
+"""The Live tab: the webcam through streamlit-webrtc, the current cue in large type, the guide."""
+
+from __future__ import annotations
+
+import html
+import math
+import time
+import uuid
+
+import streamlit as st
+import streamlit.components.v1 as components
+from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+from formcheck.engine import AUTO
+from formcheck.live import LiveSnapshot
+from formcheck.specs import ExerciseSpec
+from formcheck.web.guide import AUTO_GUIDE, guide_markdown
+from formcheck.web.page import PageSettings, SessionResources
+from formcheck.web.speech import speech_html
+
+WEBRTC_KEY = "fc-live"
+#: Ask the browser for a modest camera size: the model works at 256x256 anyway.
+MEDIA_CONSTRAINTS = {
+    "video": {"width": {"ideal": 640}, "height": {"ideal": 480}, "frameRate": {"ideal": 15, "max": 30}},
+    "audio": False,
+}
+CUE_COLOURS = {"fault": "#e74c3c", "setup": "#f39c12", "good": "#2ecc71", "none": "#7f8c8d"}
+STATUS_EVERY_S = 0.5
+
+
+def cue_html(snap: LiveSnapshot, playing: bool) -> str:
+    """The big cue banner under the video."""
+    if snap.error:
+        text, kind = f"Problem: {snap.error}", "fault"
+    elif not playing:
+        text, kind = "Press START and allow the camera.", "none"
+    elif not snap.frames:
+        text, kind = "Starting the pose model…", "none"
+    else:
+        text, kind = snap.cue or "…", snap.cue_kind
+    colour = CUE_COLOURS.get(kind, CUE_COLOURS["none"])
+    return (
+        f'<div class="fc-cue fc-cue-{kind}" style="background:{colour};color:white;border-radius:0.6rem;'
+        f'padding:0.8rem 1.1rem;font-size:2.1rem;line-height:1.25;font-weight:600;">{html.escape(text)}</div>'
+    )
+
+
+def _fmt(value: float, pattern: str, empty: str = "–") -> str:
+    return empty if value is None or (isinstance(value, float) and math.isnan(value)) else pattern.format(value)
+
+
+def render_status(res: SessionResources, spec: ExerciseSpec | None, settings: PageSettings, playing: bool) -> None:
+    """The cue banner, hold timer, score, rounds, FPS and latency (and speech, if on)."""
+    snap = res.processor.snapshot()
+    st.markdown(cue_html(snap, playing), unsafe_allow_html=True)
+    judged = spec if spec is not None else None
+    cols = st.columns(5)
+    cols[0].metric("Hold", _fmt(snap.hold_s, "{:.1f} s", "0.0 s"))
+    cols[1].metric("Form", _fmt(snap.score, "{:.0f}/100"))
+    show_rounds = judged is None or judged.counter is not None
+    cols[2].metric("Cat-Cow rounds", str(snap.rounds) if show_rounds else "–")
+    cols[3].metric("FPS", _fmt(snap.fps, "{:.1f}"))
+    cols[4].metric("Latency", _fmt(snap.latency_ms, "{:.0f} ms"))
+    if snap.faults:
+        st.caption("Active faults: " + ", ".join(snap.faults))
+    if settings.speak and playing and snap.frames:
+        if res.speech.should_speak(snap.cue, snap.cue_kind, time.monotonic()):
+            components.html(speech_html(snap.cue, uuid.uuid4().hex), height=0)
+
+
+def render(specs: dict[str, ExerciseSpec], settings: PageSettings, res: SessionResources) -> None:
+    """Draw the Live tab."""
+    spec = specs.get(settings.exercise) if settings.exercise != AUTO else None
+    video_col, guide_col = st.columns([3, 2], gap="large")
+    with video_col:
+        ctx = webrtc_streamer(
+            key=WEBRTC_KEY,
+            mode=WebRtcMode.SENDRECV,
+            rtc_configuration=settings.ice.rtc_configuration,
+            media_stream_constraints=MEDIA_CONSTRAINTS,
+            video_frame_callback=res.callback,
+            async_processing=True,
+            video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": {"width": "100%"}},
+        )
+        state = getattr(ctx, "state", None)
+        playing = bool(getattr(state, "playing", False))
+        signalling = bool(getattr(state, "signalling", False))
+        was_playing = res.state.get("live_playing", False)
+        if was_playing and not playing and not signalling:
+            res.processor.release()  # free the model; the next START is a new session
+            res.speech.reset()
+        res.state["live_playing"] = playing
+        status = st.fragment(run_every=STATUS_EVERY_S if playing else None)(render_status)
+        status(res, spec, settings, playing)
+    with guide_col:
+        st.markdown(guide_markdown(spec) if spec is not None else AUTO_GUIDE)

@@ -1,0 +1,124 @@
+"""Page-wide pieces: the specs, the sidebar settings and the per-session objects."""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from formcheck.engine import AUTO
+from formcheck.live import LiveOptions, LiveProcessor, make_frame_callback
+from formcheck.specs import ExerciseSpec, load_specs
+from formcheck.web.files import SessionFiles
+from formcheck.web.guide import ordered_ids
+from formcheck.web.settings import IceConfig, ice_config, ice_text_from_env
+from formcheck.web.speech import SpeechCooldown
+
+MODELS = ("lite", "full", "heavy")
+_SESSION = "fc_session"
+
+
+@st.cache_resource(show_spinner=False)
+def cached_specs() -> dict[str, ExerciseSpec]:
+    """The shipped exercise specs, loaded once per server process."""
+    return load_specs()
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    """What the sidebar chose.
+
+    Attributes:
+        exercise: an exercise id or "auto".
+        live_model: the model variant for the webcam.
+        mirror_view: show the webcam as a mirror (selfie view).
+        speak: speak cues aloud in the browser.
+        speak_repeat_s: the same cue is not repeated within this many seconds.
+        ice: the ICE servers for WebRTC.
+    """
+
+    exercise: str
+    live_model: str = "lite"
+    mirror_view: bool = True
+    speak: bool = False
+    speak_repeat_s: float = 8.0
+    ice: IceConfig = IceConfig([])
+
+
+def exercise_label(specs: dict[str, ExerciseSpec], exercise: str) -> str:
+    """The picker's label for an exercise id (or "auto")."""
+    return "Auto-detect" if exercise == AUTO else specs[exercise].name
+
+
+def sidebar(specs: dict[str, ExerciseSpec]) -> PageSettings:
+    """Draw the sidebar and return the choices."""
+    with st.sidebar:
+        st.header("Exercise")
+        options = [*ordered_ids(specs), AUTO]
+        exercise = st.selectbox(
+            "Exercise", options, index=0, key="fc_exercise", format_func=lambda e: exercise_label(specs, e),
+            help="The routine's exercises, in order. Auto-detect recognises the exercise first.",
+        )
+        st.header("Live camera")
+        live_model = st.selectbox(
+            "Pose model", MODELS, index=0, key="fc_live_model",
+            help="lite keeps up on small CPUs; full is steadier; heavy is slow on a CPU.",
+        )
+        mirror_view = st.checkbox(
+            "Mirror view (selfie)", value=True, key="fc_mirror",
+            help="Show the camera like a mirror. Left and right in the cues always mean your own left and right.",
+        )
+        speak = st.toggle("Speak cues aloud", value=False, key="fc_speak",
+                          help="Uses your browser's speech synthesis; nothing is recorded.")
+        repeat = st.slider("Repeat a spoken cue after (s)", 3, 30, 8, key="fc_speak_repeat", disabled=not speak)
+        with st.expander("Connection (ICE servers)"):
+            text = st.text_area(
+                "ICE servers (JSON)", value=ice_text_from_env(), key="fc_ice",
+                help='Empty for a page on this computer or LAN. Over the internet add STUN/TURN servers, e.g. '
+                     '[{"urls": ["stun:stun.example.org:3478"]}]. Default from FORMCHECK_ICE_SERVERS.',
+                placeholder="[]",
+            )
+            ice = ice_config(text)
+            if ice.error:
+                st.error(f"{ice.error}. Using no ICE servers.")
+        st.divider()
+        st.caption("Privacy: video is processed on the server running this page and never stored; uploads "
+                   "are deleted when your session ends. No usage statistics are collected.")
+    return PageSettings(exercise, live_model, mirror_view, speak, float(repeat), ice)
+
+
+class SessionResources:
+    """One browser session's objects: the live processor, its frame callback, the temp files.
+
+    Stored in ``st.session_state``; when the session ends and its state is dropped, a finalizer
+    frees the pose model and removes the session's files.
+    """
+
+    def __init__(self, specs: dict[str, ExerciseSpec], settings: PageSettings) -> None:
+        self.processor = LiveProcessor(
+            specs, LiveOptions(exercise=settings.exercise, model=settings.live_model,
+                               mirror_view=settings.mirror_view)
+        )
+        self.callback = make_frame_callback(self.processor)
+        self.files = SessionFiles()
+        self.speech = SpeechCooldown(repeat_s=settings.speak_repeat_s)
+        self.state: dict[str, Any] = {}
+        self._finalizer = weakref.finalize(self, _release, self.processor, self.files)
+
+
+def _release(processor: LiveProcessor, files: SessionFiles) -> None:
+    processor.close()
+    files.cleanup()
+
+
+def session_resources(specs: dict[str, ExerciseSpec], settings: PageSettings) -> SessionResources:
+    """This session's resources (created on first use), with the sidebar's settings applied."""
+    res = st.session_state.get(_SESSION)
+    if res is None:
+        res = SessionResources(specs, settings)
+        st.session_state[_SESSION] = res
+    res.processor.update(exercise=settings.exercise, model=settings.live_model, mirror_view=settings.mirror_view)
+    res.speech.repeat_s = settings.speak_repeat_s
+    return res

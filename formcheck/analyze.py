@@ -1,7 +1,8 @@
 """Analyse one video or photo: pose → engine → annotated video/photo, per-frame CSV, JSON summary.
 
-Frames stream through a decode thread, the estimator and engine, and an encode thread, so
-memory does not grow with the clip's length.
+Frames stream through a decode thread, the estimator and engine (main thread), and a thread
+that draws the overlay and encodes, so memory does not grow with the clip's length and the main
+thread does little besides inference.
 """
 
 from __future__ import annotations
@@ -141,7 +142,9 @@ def analyze(
         fps = info.fps or 30.0
         frames = prefetch(iter_video_frames(p), size=8)
 
-    builder = SummaryBuilder(instant=image, frame_step_s=1.0 / fps)
+    builder = SummaryBuilder(
+        instant=image, frame_step_s=1.0 / fps, summary_metrics={s.id: s.summary_metrics for s in judged}
+    )
     briefs: list[FrameBrief] = []
     csv_file = None
     writer = None
@@ -173,9 +176,9 @@ def analyze(
                             outputs["video"] = out_dir / f"{stem}.annotated.mp4"
                             h, w = rgb.shape[:2]
                             video = H264Writer(outputs["video"], fps=fps, size=(w, h))
-                            sink = BackgroundSink(lambda item, v=video: v.write(item[0], timestamp_s=item[1]))
+                            sink = BackgroundSink(lambda item, v=video: _draw_and_write(v, *item))
                             sink_writer = video
-                        sink.put((draw_overlay(rgb, result, spec), t))
+                        sink.put((rgb, result, spec, t))
                 if on_frame is not None:
                     on_frame(index, result)
                 index += 1
@@ -206,6 +209,18 @@ def analyze(
         outputs["json"] = out_dir / f"{stem}.summary.json"
         outputs["json"].write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return Analysis(p, summary["kind"], summary, outputs, briefs)
+
+
+def _draw_and_write(
+    video: H264Writer, rgb: np.ndarray, result: FrameResult, spec: ExerciseSpec | None, t: float
+) -> None:
+    """Draw the overlay and encode the frame (runs in the encode thread).
+
+    Drawing here instead of in the main thread keeps the main thread's per-frame work
+    (between two inference calls) to the engine alone. ``rgb`` is this frame's own decoded
+    array and ``result`` is never changed after ``Engine.update`` returns it.
+    """
+    video.write(draw_overlay(rgb, result, spec), timestamp_s=t)
 
 
 def _write_png(path: Path, rgb: np.ndarray) -> None:

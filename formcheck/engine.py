@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from formcheck.feedback import NO_CUE, Cue, CueKind
 from formcheck.landmarks import PoseFrame
 from formcheck.recognition import ExerciseRecognizer, RecognizerOptions
-from formcheck.session import ExerciseSession, FrameResult, SessionOptions
+from formcheck.session import SETUP_CUES, ExerciseSession, FrameResult, SessionOptions
 from formcheck.smoothing import OneEuroOptions, PoseSmoother
 from formcheck.specs import ExerciseSpec, SpecError
 
 AUTO = "auto"
+NO_PERSON_CUE = Cue(SETUP_CUES["no_person"], CueKind.SETUP, "no_person", 0)
 
 
 @dataclass(frozen=True)
@@ -94,5 +96,6 @@ class Engine:
                 self.sessions[found].reset()
             self._active = found
         if self._active is None:
-            return FrameResult(t, None, smoothed, num_people=smoothed.num_people if smoothed else 0)
+            cue = NO_PERSON_CUE if smoothed is None else NO_CUE
+            return FrameResult(t, None, smoothed, cue=cue, num_people=smoothed.num_people if smoothed else 0)
         return self.sessions[self._active].update(smoothed, t)

@@ -83,15 +83,12 @@ class CueSelector:
         still_valid = cur.key in keys
         if still_valid and t - cur.since_s < o.min_show_s:
             return cur
-        best = None
-        for c in ranked:
-            cooling = t - self._last_shown.get(c.key, -1e9) < o.repeat_cooldown_s and c.key != cur.key
-            if cooling and c.kind == CueKind.FAULT and c is not ranked[0]:
-                continue
-            best = c
-            break
-        if best is None:
-            best = ranked[0] if ranked else NO_CUE
+        # The most important cue that is not cooling down; if all are, the most important.
+        def cooling(c: Cue) -> bool:
+            recent = t - self._last_shown.get(c.key, -1e9) < o.repeat_cooldown_s
+            return c.kind == CueKind.FAULT and c.key != cur.key and recent
+
+        best = next((c for c in ranked if not cooling(c)), ranked[0] if ranked else NO_CUE)
         if still_valid and best.key == cur.key:
             return cur
         if cur.kind != CueKind.NONE:

@@ -108,8 +108,13 @@ def distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def height_above(point: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """How far ``point`` lies above ``ref`` in the image, in the points' units (2-D, y down)."""
-    return np.asarray(ref, float)[..., 1] - np.asarray(point, float)[..., 1]
+    """How far ``point`` lies above ``ref`` in the image, in the points' units (2-D, y down).
+
+    NaN when any coordinate of either point is NaN.
+    """
+    point, ref = np.asarray(point, float), np.asarray(ref, float)
+    missing = np.isnan(point).any(axis=-1) | np.isnan(ref).any(axis=-1)
+    return np.where(missing, np.nan, ref[..., 1] - point[..., 1])
 
 
 def offset_above_line(point: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

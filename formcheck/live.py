@@ -82,7 +82,8 @@ class LiveSnapshot:
         rounds: Cat-Cow rounds (0 for exercises without a counter).
         score: this frame's form score (NaN when unknown).
         fps: processed frames per second (moving average).
-        latency_ms: time spent turning one frame into an annotated frame (moving average).
+        latency_ms: time spent turning one frame into an annotated frame, in milliseconds
+            (moving average; the frame that loads the model is left out).
         error: the last error message ('' when fine).
     """
 
@@ -230,8 +231,32 @@ class LiveProcessor:
 
     # -- per frame (worker thread) -----------------------------------------------------------
 
-    def _prepare(self, o: LiveOptions) -> None:
-        """Rebuild the engine/estimator when the settings that shape them changed."""
+    def warm_up(self) -> None:
+        """Load the pose model now (e.g. while the browser negotiates the stream), not on the first frame."""
+        with self._settings_lock:
+            o = self._wanted
+        with self._run_lock:
+            if self._closed:
+                return
+            try:
+                self._prepare(o)
+            except (FormcheckError, ValueError, RuntimeError) as exc:
+                self._close_estimator()
+                self._active = None
+                self._error = str(exc)
+
+    @property
+    def warm(self) -> bool:
+        """Whether a pose model is loaded."""
+        return self._estimator is not None
+
+    def _prepare(self, o: LiveOptions) -> bool:
+        """Rebuild the engine/estimator when the settings that shape them changed.
+
+        Returns:
+            True when the estimator was (re)created (that frame's timing is not representative).
+        """
+        created = False
         if self._active is None or self._engine is None or o.exercise != self._active.exercise:
             self._engine = Engine(self.specs, EngineOptions(exercise=o.exercise))
         key = (o.model, o.mirror_view, self._engine.needs_mask)
@@ -246,8 +271,10 @@ class LiveProcessor:
                 )
             )
             self._estimator_key = key
-            # A new landmarker starts its own timestamps; the engine keeps its state.
+            self._stats = _Stats()
+            created = True
         self._active = o
+        return created
 
     def _timestamp(self, now_s: float) -> float:
         """Seconds since the first frame, strictly increasing even if the clock repeats."""
@@ -272,10 +299,10 @@ class LiveProcessor:
             larger than ``max_side``, with the overlay drawn. On an error (e.g. the model is
             missing) the frame carries the error message instead and :meth:`snapshot` has it.
         """
-        started = self._clock()
         with self._settings_lock:
             o = self._wanted
         with self._run_lock:
+            started = self._clock()
             frame = self._frame_for(rgb, o)
             if np.may_share_memory(frame, rgb):
                 frame = frame.copy()
@@ -284,7 +311,7 @@ class LiveProcessor:
             if self._failed_at is not None and 0 <= now_s - self._failed_at < RETRY_AFTER_S:
                 return self._error_frame(frame, self._error)
             try:
-                self._prepare(o)
+                loaded = self._prepare(o)
                 t = self._timestamp(now_s)
                 assert self._engine is not None
                 pose = self._estimator.detect(frame, t)
@@ -295,12 +322,14 @@ class LiveProcessor:
                 self._failed_at, self._error = now_s, str(exc)
                 return self._error_frame(frame, self._error)
             self._failed_at = None
-            self._measure(now_s)
+            self._measure_fps(now_s)
             spec = self.specs.get(result.exercise) if result.exercise else None
-            extras = OverlayExtras(fps=self._stats.fps, latency_ms=self._stats.latency_ms) if o.show_stats else None
-            out = draw_overlay(frame, result, spec, extras)
-            # Latency covers drawing too: measure again once the frame is ready.
-            self._stats.latency_ms = _ema(self._stats.latency_ms, (self._clock() - started) * 1000.0)
+            s = self._stats
+            extras = OverlayExtras(fps=None if math.isnan(s.fps) else s.fps,
+                                   latency_ms=None if math.isnan(s.latency_ms) else s.latency_ms)
+            out = draw_overlay(frame, result, spec, extras if o.show_stats else None)
+            if not loaded:  # the frame that loaded the model would swamp the average
+                s.latency_ms = _ema(s.latency_ms, (self._clock() - started) * 1000.0)
             self._publish(result)
             return out
 
@@ -318,7 +347,7 @@ class LiveProcessor:
             frame = frame[:, ::-1]
         return np.ascontiguousarray(frame)
 
-    def _measure(self, now_s: float) -> None:
+    def _measure_fps(self, now_s: float) -> None:
         s = self._stats
         if s.last_now is not None:
             dt = now_s - s.last_now

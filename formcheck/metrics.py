@@ -15,7 +15,7 @@ import numpy as np
 
 from formcheck import geometry as g
 from formcheck.landmarks import LANDMARK_NAMES, NUM_LANDMARKS, VIRTUAL_LANDMARKS, PoseFrame
-from formcheck.view import frontality
+from formcheck.view import frontality, image_scale_px_per_m
 from formcheck.specs import COMBINING_KINDS, ExerciseSpec, MetricKind, MetricSpec
 
 #: Extended point table: the 33 landmarks followed by the virtual midpoints.
@@ -216,6 +216,10 @@ class MetricEvaluator:
         self._last_pts: dict[str, tuple[float, np.ndarray]] = {}
         self._cache: tuple[PoseFrame, dict[str, tuple[np.ndarray, float]]] | None = None
 
+    def point_table(self, frame: PoseFrame) -> np.ndarray:
+        """(39, 2) image points of ``frame``: NaN where not visible, then the virtual points."""
+        return self._tables(frame)["image"][0]
+
     def _tables(self, frame: PoseFrame) -> dict[str, tuple[np.ndarray, float]]:
         """Extended point tables and torso lengths, per space (cached for the last frame)."""
         if self._cache is not None and self._cache[0] is frame:
@@ -226,6 +230,11 @@ class MetricEvaluator:
             table = extended_points(coords, vis)
             torso = float(g.distance(table[_MID_SHOULDER], table[_MID_HIP]))
             out[space] = (table, torso if torso > 0 else float("nan"))
+        # The 2-D torso shrinks when it points at the camera (hands and knees seen from the
+        # front); the 3-D torso at the image scale does not. Use the larger of the two.
+        image_torso = out["world"][1] * image_scale_px_per_m(frame)
+        if image_torso > out["image"][1] or math.isnan(out["image"][1]):
+            out["image"] = (out["image"][0], image_torso)
         self._cache = (frame, out)
         return out
 

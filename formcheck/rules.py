@@ -68,6 +68,14 @@ class RuleTracker:
         self._raw_since: float | None = None
         self._last_known: tuple[float, RuleResult] | None = None
 
+    def not_applicable(self, t: float) -> RuleResult:
+        """The rule's ``when`` conditions are known to be false: no fault, so it passes."""
+        self._active = False
+        self._raw_since = None
+        result = RuleResult(self.rule.id, RuleState.PASS, float("nan"), self.rule.threshold)
+        self._last_known = (t, result)
+        return result
+
     def _past(self, value: float, threshold: float) -> bool:
         return self.rule.fault_when.holds(value, threshold)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from formcheck.feedback import GOOD_FORM_TEXT, Cue, CueKind, CueOptions, CueSelector
 from formcheck.landmarks import PoseFrame
-from formcheck.metrics import POINT_INDEX, MetricEvaluator, extended_points, resolve_points
+from formcheck.metrics import POINT_INDEX, MetricEvaluator, resolve_points
 from formcheck.rules import RuleResult, RuleState, RuleTracker, form_score
 from formcheck.specs import CounterSpec, ExerciseSpec, ReportSpec
 from formcheck.view import View, ViewTracker
@@ -142,9 +142,9 @@ class RoundCounter:
         if phase and phase != self._last:
             self._seen.add(phase)
             self._last = phase
-            if len(self._seen) == 2:
+            if len(self._seen) == 2:  # one flexion and one extension since the last round
                 self.rounds += 1
-                self._seen = {phase}
+                self._seen = set()
         return self.rounds
 
 
@@ -196,7 +196,7 @@ class ExerciseSession:
 
     def _visibility_reason(self, frame: PoseFrame, side: str) -> str:
         """'' when the position landmarks are visible, else which part is missing."""
-        vis = extended_points(frame.xy, frame.visible(self.spec.min_visibility))
+        vis = self.metrics.point_table(frame)
         missing = [i for i in self._position_points[side or "left"] if not math.isfinite(vis[i, 0])]
         if not missing:
             return ""
@@ -257,11 +257,11 @@ class ExerciseSession:
         setup: list[Cue] = []
         if vis_reason:
             setup.append(Cue(SETUP_CUES[vis_reason], CueKind.SETUP, vis_reason, 0))
-        elif not in_position:
-            setup.append(Cue(spec.position_cue, CueKind.SETUP, "position", 0))
         elif view.value not in spec.views and view != View.UNKNOWN:
             want = spec.views[0]
             setup.append(Cue(SETUP_CUES[want], CueKind.SETUP, f"view_{want}", 0))
+        elif not in_position:
+            setup.append(Cue(spec.position_cue, CueKind.SETUP, "position", 0))
 
         results = []
         for tr in self.trackers:
@@ -271,8 +271,13 @@ class ExerciseSession:
                 gate = "not in position"
             elif view.value not in r.views:
                 gate = f"cannot be seen from the {view.value}" if view != View.UNKNOWN else "view unknown"
-            elif any(c.holds(values) is not True for c in r.when):
-                gate = "does not apply now"
+            else:
+                applies = [c.holds(values) for c in r.when]
+                if False in applies:  # known not to apply (e.g. the foot is nowhere near the knee)
+                    results.append(tr.not_applicable(t))
+                    continue
+                if None in applies:
+                    gate = "landmarks not visible"
             results.append(tr.update(values.get(r.metric, float("nan")), t, gate))
 
         faults = [res for res in results if res.state == RuleState.FAULT]

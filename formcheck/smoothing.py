@@ -95,29 +95,25 @@ class OneEuroFilter:
 class PoseSmoother:
     """Smooth a stream of PoseFrames: image xy (in units of the frame's longest side) and world.
 
-    Landmarks below ``min_visibility`` are treated as missing for the filter (their raw value is
-    passed through), so an occluded, jumping landmark does not drag the filter.
+    Both are filtered together as one (33, 5) array. Landmarks below ``min_visibility`` are
+    treated as missing for the filter (their raw value is passed through), so an occluded,
+    jumping landmark does not drag the filter.
     """
 
     def __init__(self, options: OneEuroOptions | None = None, min_visibility: float = 0.3) -> None:
         self.options = options or OneEuroOptions()
         self.min_visibility = min_visibility
-        self._xy = OneEuroFilter(self.options)
-        self._world = OneEuroFilter(self.options)
+        self._filter = OneEuroFilter(self.options)
 
     def reset(self) -> None:
         """Forget all state (e.g. when the person leaves or the source changes)."""
-        self._xy.reset()
-        self._world.reset()
+        self._filter.reset()
 
     def update(self, frame: PoseFrame) -> PoseFrame:
         """Return ``frame`` with smoothed xy and world coordinates."""
         scale = float(max(frame.image_size))
-        low = frame.visibility < self.min_visibility
-        xy_in = np.where(low[:, None], np.nan, frame.xy / scale)
-        world_in = np.where(low[:, None], np.nan, frame.world)
-        xy = self._xy.update(xy_in, frame.timestamp_s) * scale
-        world = self._world.update(world_in, frame.timestamp_s)
-        xy = np.where(low[:, None], frame.xy, xy)
-        world = np.where(low[:, None], frame.world, world)
-        return replace(frame, xy=xy, world=world)
+        raw = np.concatenate([frame.xy / scale, frame.world], axis=1)
+        low = (frame.visibility < self.min_visibility)[:, None]
+        out = self._filter.update(np.where(low, np.nan, raw), frame.timestamp_s)
+        out = np.where(low, raw, out)
+        return replace(frame, xy=out[:, :2] * scale, world=out[:, 2:])

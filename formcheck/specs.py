@@ -9,6 +9,7 @@ Pure stdlib (``tomllib``).
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -263,7 +264,8 @@ class ExerciseSpec:
     cannot_see: tuple[str, ...] = ()
     min_visibility: float = 0.5
     needs_mask: bool = False
-    hold_metrics: tuple[str, ...] = ()
+    #: Metrics whose mean over the in-position time goes into the clip summary.
+    summary_metrics: tuple[str, ...] = ()
     source: Path | None = field(default=None, compare=False)
 
     @property
@@ -303,6 +305,8 @@ class _Ctx:
             raise self.fail(full, f"expected {_type_name(typ)}, got a boolean")
         if not isinstance(value, typ):
             raise self.fail(full, f"expected {_type_name(typ)}, got {type(value).__name__} {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(full, f"must be a finite number, got {value}")
         return value
 
 
@@ -316,7 +320,7 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _NUM = (int, float)
 _KNOWN_TOP = {
     "id", "name", "version", "views", "camera", "instructions", "position_cue", "metrics", "position",
-    "rules", "recognize", "side", "reports", "counter", "cannot_see", "min_visibility", "hold_metrics",
+    "rules", "recognize", "side", "reports", "counter", "cannot_see", "min_visibility", "summary_metrics",
 }
 
 
@@ -401,7 +405,12 @@ def _metric(ctx: _Ctx, mid: str, raw: Any) -> MetricSpec:
     if kind in (MetricKind.SIGNED_JOINT_ANGLE, MetricKind.FORWARD_OFFSET) and len(forward) != 2:
         raise ctx.fail(f"{path}.forward", f"'{kind.value}' needs forward = [back, front] (two landmarks)")
     for i, p in enumerate(forward):
+        if not isinstance(p, str):
+            raise ctx.fail(f"{path}.forward[{i}]", f"expected a landmark name, got {p!r}")
         _check_point(ctx, p, f"{path}.forward[{i}]")
+    for j, r in enumerate(of):
+        if not isinstance(r, str):
+            raise ctx.fail(f"{path}.of[{j}]", f"expected a metric id, got {r!r}")
     space = ctx.get(raw, "space", path, str, "image")
     if space not in ("image", "world"):
         raise ctx.unknown(f"{path}.space", space, ["image", "world"])
@@ -594,10 +603,10 @@ def parse_spec(data: dict[str, Any], fname: str = "<spec>") -> ExerciseSpec:
             raise ctx.fail("counter.low", f"low ({low}) must be below high ({high})")
         counter = CounterSpec(ctx.get(raw, "id", "counter", str), metric, low, high)
 
-    hold_metrics = tuple(ctx.get(data, "hold_metrics", "", list, []))
-    for j, h in enumerate(hold_metrics):
+    summary_metrics = tuple(ctx.get(data, "summary_metrics", "", list, []))
+    for j, h in enumerate(summary_metrics):
         if h not in metrics:
-            raise ctx.unknown(f"hold_metrics[{j}]", str(h), ids)
+            raise ctx.unknown(f"summary_metrics[{j}]", str(h), ids)
     min_vis = float(ctx.get(data, "min_visibility", "", _NUM, 0.5))
     if not 0.0 <= min_vis <= 1.0:
         raise ctx.fail("min_visibility", f"must be within 0..1, got {min_vis}")
@@ -620,7 +629,7 @@ def parse_spec(data: dict[str, Any], fname: str = "<spec>") -> ExerciseSpec:
         cannot_see=tuple(ctx.get(data, "cannot_see", "", list, [])),
         min_visibility=min_vis,
         needs_mask=any(m.kind == MetricKind.MASK_FLOOR_GAP for m in metrics.values()),
-        hold_metrics=hold_metrics,
+        summary_metrics=summary_metrics,
     )
 
 

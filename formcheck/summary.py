@@ -33,10 +33,13 @@ class SummaryBuilder:
     Attributes:
         instant: a photo (one frame): faults count on their one frame.
         frame_step_s: the nominal frame duration, used for the last frame's length.
+        summary_metrics: exercise id → metric ids whose mean while in position is reported
+            (``metric_means``; e.g. constructive rest's body speed, its stillness).
     """
 
     instant: bool = False
     frame_step_s: float = 1 / 30
+    summary_metrics: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _frames: int = 0
     _person_frames: int = 0
     _multi_people: int = 0
@@ -51,10 +54,13 @@ class SummaryBuilder:
     _hold: dict = field(default_factory=dict)
     _rounds: dict = field(default_factory=dict)
     _position_s: float = 0.0
+    _metric_sums: dict = field(default_factory=lambda: defaultdict(lambda: [0.0, 0]))
 
     def reset(self) -> None:
         """Start a new summary."""
-        self.__init__(instant=self.instant, frame_step_s=self.frame_step_s)  # type: ignore[misc]
+        self.__init__(  # type: ignore[misc]
+            instant=self.instant, frame_step_s=self.frame_step_s, summary_metrics=self.summary_metrics
+        )
 
     def update(self, r: FrameResult) -> None:
         """Add one frame's result."""
@@ -78,6 +84,12 @@ class SummaryBuilder:
         if not math.isnan(r.score):
             self._scores.append(r.score)
         self._hold[r.exercise] = r.hold_s
+        for mid in self.summary_metrics.get(r.exercise, ()):
+            v = r.metrics.get(mid, float("nan"))
+            if not math.isnan(v):
+                acc = self._metric_sums[(r.exercise, mid)]
+                acc[0] += v
+                acc[1] += 1
         self._rounds[r.exercise] = r.rounds
         for res in r.rules:
             if res.state != RuleState.FAULT:
@@ -114,6 +126,9 @@ class SummaryBuilder:
             "rounds": self._rounds.get(exercise, 0) if exercise else 0,
             "reports": {k: c.most_common(1)[0][0] for k, c in self._reports.items()},
             "score": round(sum(self._scores) / len(self._scores), 1) if self._scores else None,
+            "metric_means": {
+                mid: round(total / n, 4) for (ex, mid), (total, n) in self._metric_sums.items() if ex == exercise and n
+            },
         }
 
 

@@ -41,12 +41,10 @@ def _lengths(coords: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     return np.sqrt((d * d).sum(axis=-1))
 
 
-def frontality(frame: PoseFrame, min_visibility: float = 0.3) -> float:
-    """How square-on the body is to the camera: |cos(yaw)|, 1 = front/back, 0 = side.
+def image_scale_px_per_m(frame: PoseFrame, min_visibility: float = 0.3) -> float:
+    """Image pixels per world metre at the person: the least foreshortened limb's 2-D/3-D ratio.
 
-    The image scale (pixels per metre) is the largest 2-D/3-D length ratio over the limbs (the
-    least foreshortened limb); the shoulder and hip lines' 2-D lengths over their 3-D lengths at
-    that scale give |cos(yaw)|. NaN when the shoulders and hips are not visible.
+    NaN when no limb with both ends visible has a usable 3-D length.
     """
     vis = frame.visible(min_visibility)
     limbs = _LIMBS[vis[_LIMBS[:, 0]] & vis[_LIMBS[:, 1]]]
@@ -54,7 +52,19 @@ def frontality(frame: PoseFrame, min_visibility: float = 0.3) -> float:
     ok = d3 > 0.05
     if not ok.any():
         return float("nan")
-    px_per_m = float((_lengths(frame.xy, limbs)[ok] / d3[ok]).max())
+    return float((_lengths(frame.xy, limbs)[ok] / d3[ok]).max())
+
+
+def frontality(frame: PoseFrame, min_visibility: float = 0.3) -> float:
+    """How square-on the body is to the camera: |cos(yaw)|, 1 = front/back, 0 = side.
+
+    The image scale (pixels per metre) is the largest 2-D/3-D length ratio over the limbs (the
+    least foreshortened limb); the shoulder and hip lines' 2-D lengths over their 3-D lengths at
+    that scale give |cos(yaw)|. NaN when the shoulders and hips are not visible.
+    """
+    px_per_m = image_scale_px_per_m(frame, min_visibility)
+    if math.isnan(px_per_m):
+        return float("nan")
     half = frame.visibility >= min_visibility * 0.5
     axes = _AXES[half[_AXES[:, 0]] & half[_AXES[:, 1]]]
     a3 = _lengths(frame.world, axes)

@@ -279,12 +279,12 @@ class Body:
 def scene_points(body: Body) -> dict[str, Vec]:
     """All 33 landmarks of ``body`` in scene coordinates (F, U, L), metres, mid-hip at 0."""
     pts: dict[str, Vec] = {}
-    L = np.array([0.0, 0.0, 1.0])
+    left = np.array([0.0, 0.0, 1.0])
     lean = math.radians(body.lean)
-    cranial = math.cos(lean) * sag(body.torso) + math.sin(lean) * L
-    lateral = _unit(L - np.dot(L, cranial) * cranial)  # the shoulder line, perpendicular to the trunk
+    cranial = math.cos(lean) * sag(body.torso) + math.sin(lean) * left
+    lateral = _unit(left - np.dot(left, cranial) * cranial)  # the shoulder line, perpendicular to the trunk
     tilt = math.radians(body.pelvis_tilt)
-    hip_axis = math.cos(tilt) * L + math.sin(tilt) * sag(body.torso)
+    hip_axis = math.cos(tilt) * left + math.sin(tilt) * sag(body.torso)
     pts["left_hip"] = HIP_HALF_WIDTH * hip_axis
     pts["right_hip"] = -HIP_HALF_WIDTH * hip_axis
     mid_sh = body.torso_length * cranial
@@ -338,8 +338,8 @@ def scene_points(body: Body) -> dict[str, Vec]:
         pts[f"{side}_elbow"] = elbow
         pts[f"{side}_wrist"] = wrist
         pts[f"{side}_index"] = wrist + 0.08 * hand
-        pts[f"{side}_pinky"] = wrist + 0.07 * hand + s * 0.02 * L
-        pts[f"{side}_thumb"] = wrist + 0.05 * hand - s * 0.02 * L
+        pts[f"{side}_pinky"] = wrist + 0.07 * hand + s * 0.02 * left
+        pts[f"{side}_thumb"] = wrist + 0.05 * hand - s * 0.02 * left
     return pts
 
 
@@ -463,28 +463,36 @@ def lying_mask(
     """
     w_img, h_img = frame.image_size
     h, w = round(h_img * scale), round(w_img * scale)
-    yy, xx = np.mgrid[0:h, 0:w]
-    xs, ys = (xx + 0.5) / scale, (yy + 0.5) / scale  # pixel centres in image coordinates
     mask = np.zeros((h, w), bool)
     xy = frame.xy
 
+    def grid(x0: float, y0: float, x1: float, y1: float) -> tuple[slice, slice, np.ndarray, np.ndarray]:
+        """Mask slices covering an image-pixel box and the image coordinates of their pixel centres."""
+        c0, c1 = max(0, int(x0 * scale) - 1), min(w, int(x1 * scale) + 2)
+        r0, r1 = max(0, int(y0 * scale) - 1), min(h, int(y1 * scale) + 2)
+        yy, xx = np.mgrid[r0:r1, c0:c1]
+        return slice(r0, r1), slice(c0, c1), (xx + 0.5) / scale, (yy + 0.5) / scale
+
     def capsule(a: np.ndarray, b: np.ndarray, r: float) -> None:
+        rs, cs, xs, ys = grid(min(a[0], b[0]) - r, min(a[1], b[1]) - r, max(a[0], b[0]) + r, max(a[1], b[1]) + r)
         ab = b - a
         t = np.clip(((xs - a[0]) * ab[0] + (ys - a[1]) * ab[1]) / max(float(ab @ ab), 1e-9), 0, 1)
         d2 = (xs - a[0] - t * ab[0]) ** 2 + (ys - a[1] - t * ab[1]) ** 2
-        mask[...] |= d2 <= r * r
+        mask[rs, cs] |= d2 <= r * r
 
     lm = PoseLandmark
     hip = (xy[lm.LEFT_HIP] + xy[lm.RIGHT_HIP]) / 2
     sh = (xy[lm.LEFT_SHOULDER] + xy[lm.RIGHT_SHOULDER]) / 2
     half = thickness_m / 2 * px_per_m
     # Trunk slab: top and floor are lines through the landmarks, offset by half the thickness.
-    x0, x1 = sorted((hip[0], sh[0]))
-    t = (xs - hip[0]) / (sh[0] - hip[0])
-    mid_y = hip[1] + t * (sh[1] - hip[1])
-    bump = arch_m * px_per_m * np.exp(-(((t - 0.4) / 0.18) ** 2))
-    in_x = (xs >= x0 - 0.05 * px_per_m) & (xs <= x1 + 0.05 * px_per_m)
-    mask |= in_x & (ys >= mid_y - half) & (ys <= mid_y + half - bump)
+    if abs(sh[0] - hip[0]) > 1.0:
+        pad = 0.05 * px_per_m
+        x0, x1 = sorted((hip[0], sh[0]))
+        rs, cs, xs, ys = grid(x0 - pad, min(hip[1], sh[1]) - half, x1 + pad, max(hip[1], sh[1]) + half)
+        t = (xs - hip[0]) / (sh[0] - hip[0])
+        mid_y = hip[1] + t * (sh[1] - hip[1])
+        bump = arch_m * px_per_m * np.exp(-(((t - 0.4) / 0.18) ** 2))
+        mask[rs, cs] |= (ys >= mid_y - half) & (ys <= mid_y + half - bump)
     r_limb = 0.06 * px_per_m
     for a, b in (
         (lm.LEFT_HIP, lm.LEFT_KNEE), (lm.LEFT_KNEE, lm.LEFT_ANKLE), (lm.RIGHT_HIP, lm.RIGHT_KNEE),
@@ -552,7 +560,7 @@ def engine(exercise: str = "auto", specs: dict[str, ExerciseSpec] | None = None,
     return Engine(specs if specs is not None else shipped_specs(), EngineOptions(exercise=exercise, **options))
 
 
-def judge(exercise: str, pose: PoseFrame, seconds: float = 1.5, fps: float = 30.0) -> FrameResult:
+def judge(exercise: str, pose: PoseFrame, seconds: float = 1.2, fps: float = 15.0) -> FrameResult:
     """Feed ``pose`` to a fresh engine for ``exercise`` and return the last result."""
     return feed(engine(exercise), pose, seconds=seconds, fps=fps)
 
@@ -575,3 +583,220 @@ def ids_other_than(exercise: str, *fault_ids: str) -> list[str]:
 def spec_dir() -> Path:
     """The shipped spec folder."""
     return DEFAULT_SPEC_DIR
+
+
+# --------------------------------------------------------------------------- reference poses
+# One builder per exercise: its defaults are correct form; each keyword moves one quantity
+# the spec measures, so a test can trip exactly one fault by a threshold-derived amount.
+
+OTHER = {"left": "right", "right": "left"}
+
+
+def _leg_to(spread_deg: float, knee: float, foot: float | None = 90.0) -> Leg:
+    """A leg whose hip→ankle line points ``spread_deg`` forward of straight down (negative =
+    backward), with the given knee angle (> 180 = hyperextended, the knee pushed back)."""
+    flex = 180.0 - knee
+    k = math.radians(180.0 - abs(flex))
+    d = math.sqrt(THIGH**2 + SHIN**2 - 2 * THIGH * SHIN * math.cos(k))
+    delta = math.degrees(math.acos(min(1.0, (THIGH**2 + d * d - SHIN**2) / (2 * THIGH * d))))
+    line = 180.0 - spread_deg
+    return Leg(hip=line - math.copysign(delta, flex) if flex else line, knee=knee, foot=foot)
+
+
+def psoas_body(
+    drawn: str = "left", hip_flexion: float = 45.0, drawn_knee: float = 80.0, long_knee: float = 180.0,
+    long_hip: float = 180.0,
+) -> Body:
+    """Psoas Stretch: lying on the back, ``drawn`` knee toward the chest, the other leg long.
+
+    Args:
+        drawn: the leg drawn to the chest.
+        hip_flexion: torso–thigh angle of the drawn leg.
+        drawn_knee: knee angle of the drawn leg.
+        long_knee: knee angle of the long leg (bent: the knee rises, the heel stays down).
+        long_hip: torso–thigh angle of the long leg (< 180 = the thigh lifted off the floor).
+    """
+    lift = 180.0 - long_hip
+    # A bent long knee rises off the floor with the heel down: tilt the thigh up by half the bend.
+    long_leg = Leg(hip=90.0 - lift - (180.0 - long_knee) / 2, knee=long_knee, foot=0.0)
+    drawn_leg = Leg(hip=-90.0 + hip_flexion, knee=drawn_knee)
+    arms = Arm(shoulder=-30.0, elbow=110.0)
+    return Body(torso=-90.0, left_arm=arms, right_arm=arms).with_leg(drawn, drawn_leg).with_leg(OTHER[drawn], long_leg)
+
+
+def boat_body(
+    recline: float = 25.0, thigh_lift: float = 45.0, knee: float = 175.0, arm_from_level: float = 0.0,
+    spine: float = 1.0, feet_down: bool = False,
+) -> Body:
+    """Boat Pose: seated on the sit bones, torso reclined, legs lifted, arms reaching forward.
+
+    Args:
+        recline: torso inclination from vertical (leaning back).
+        thigh_lift: thigh angle above the horizontal.
+        knee: knee angle (175 = the full V; ~135 = half boat, shins parallel to the floor).
+        arm_from_level: arm angle above the level (negative = below).
+        spine: torso length as a fraction of the upright 0.5 m (a rounded back shrinks it).
+        feet_down: seated with the feet on the floor (knees up, shins down).
+    """
+    if feet_down:
+        leg = Leg(hip=90.0 - thigh_lift, knee=knee, foot=90.0)
+    else:
+        leg = Leg(hip=90.0 - thigh_lift, knee=knee)
+    arm = Arm(shoulder=90.0 - arm_from_level)
+    return Body(torso=-recline, torso_length=TORSO * spine, left_leg=leg, right_leg=leg, left_arm=arm, right_arm=arm)
+
+
+def gate_body(
+    extended: str = "left", ext_knee: float = 180.0, leg_back: float = 0.0, arm_tilt: float = 0.0,
+    thigh_tilt: float = 0.0, head: float = 0.0,
+) -> Body:
+    """Modified Gate Pose: on the hands and one knee, the ``extended`` leg long out to the side.
+
+    Args:
+        extended: the leg out to the side.
+        ext_knee: knee angle of the extended leg.
+        leg_back: how far the extended leg swings from the side toward behind, degrees.
+        arm_tilt: arms' angle from vertical, hands ahead of the shoulders.
+        thigh_tilt: supporting thigh's angle from vertical, knee behind the hip.
+        head: head pitch (+ = cat: head drops; - = cow: head lifts).
+    """
+    # The long leg reaches the floor 31 deg below the horizontal; leg_back turns it behind.
+    drop = 31.0
+    out = math.radians(90.0 - leg_back)
+    lateral = math.degrees(math.asin(math.cos(math.radians(drop)) * math.sin(out)))
+    d = math.radians(drop)
+    sag_phi = 180.0 + math.degrees(math.atan2(math.cos(d) * math.cos(out), math.sin(d)))
+    ext = Leg(hip=sag_phi, knee=ext_knee, abduct=lateral, foot=sag_phi - 90.0)
+    support = Leg(hip=180.0 + thigh_tilt, knee=90.0 + thigh_tilt, foot=270.0)
+    arm = Arm(shoulder=180.0 - arm_tilt)
+    body = Body(torso=90.0, head=head, left_arm=arm, right_arm=arm)
+    return body.with_leg(extended, ext).with_leg(OTHER[extended], support)
+
+
+def pyramid_body(
+    front: str = "left", front_knee: float = 168.0, fold: float = 70.0, back_heel_lift: float = 0.0,
+    stance: float = 0.9, front_spread: float | None = None,
+) -> Body:
+    """Pyramid Pose: split stance, ``front`` foot ahead, torso folded over the front leg.
+
+    Args:
+        front: the front leg.
+        front_knee: signed front knee angle (< 180 soft/bent, > 180 hyperextended).
+        fold: torso inclination from vertical.
+        back_heel_lift: back heel height above the back toes, torso lengths.
+        stance: ankle-to-ankle distance in straight-leg lengths (hip to ankle).
+        front_spread: the front leg's angle forward of vertical (default: half the stance).
+    """
+    half = math.degrees(math.asin(min(0.99, stance / 2)))
+    fs = half if front_spread is None else front_spread
+    # The back ankle lands on the floor (the front ankle's height), ``stance`` front-leg lengths
+    # (hip to ankle) behind the front ankle; the back knee straightens as far as it can.
+    front_leg = _leg_to(fs, front_knee)
+    fa = scene_points(Body(left_leg=front_leg))["left_ankle"]
+    front_len = math.hypot(fa[0], fa[1])
+    bx = fa[0] - stance * front_len
+    lift = math.degrees(math.asin(min(1.0, back_heel_lift * TORSO / 0.19)))
+    back_leg = Leg(ankle=(bx, fa[1], HIP_HALF_WIDTH), pole=(1.0, 0.0, 0.0), foot=90.0 + lift)
+    arm = Arm(shoulder=160.0)
+    return Body(torso=fold, left_arm=arm, right_arm=arm).with_leg(front, front_leg).with_leg(OTHER[front], back_leg)
+
+
+def tree_body(
+    standing: str = "right", foot_height: float = 0.35, standing_knee: float = 180.0, lean: float = 0.0,
+    pelvis_tilt: float = 0.0, arms: str = "hips", foot_on_floor: bool = False,
+) -> Body:
+    """Tree Pose: standing on one leg, the other foot's sole on the standing leg.
+
+    Args:
+        standing: the standing leg.
+        foot_height: lifted mid-foot height above the standing knee in standing-thigh heights
+            (> 0.15 inner thigh, < -0.15 calf, about 0 on the knee).
+        standing_knee: standing knee angle (bent forward, toward the camera in a front view).
+        lean: sideways trunk lean, degrees (toward the lifted leg).
+        pelvis_tilt: the lifted leg's hip raised, degrees.
+        arms: "hips", "prayer" or "overhead".
+        foot_on_floor: the other foot stays on the floor beside the standing foot, its knee
+            turned out (the standing knee is bent so the hips come down).
+    """
+    lifted = OTHER[standing]
+    s = 1.0 if standing == "left" else -1.0  # the standing leg's L sign
+    stand = _leg_to(0.0, standing_knee)
+    sp = scene_points(Body(left_leg=stand))
+    knee_u, ankle_u = sp["left_knee"][1], sp["left_ankle"][1]
+    thigh_h = -knee_u
+    if foot_on_floor:
+        target = (0.0, ankle_u + 0.01, -0.02)
+    else:
+        # Mid-foot = ankle − 0.045 (toes point down); it sits on the inner side of the standing leg.
+        target = (0.03, knee_u + foot_height * thigh_h + 0.045, -0.02)
+    # Outward L for the lifted leg is away from the standing leg; the target is across the midline.
+    lifted_leg = Leg(ankle=(target[0], target[1], target[2]), pole=(0.35, 0.0, 1.0), foot=180.0)
+    if arms == "overhead":
+        arm = Arm(shoulder=0.0, abduct=8.0)
+    elif arms == "prayer":
+        arm = Arm(wrist=(0.25, 0.35, 0.02), pole=(0.0, -1.0, 1.0))
+    else:
+        arm = Arm(wrist=(0.0, 0.02, 0.15), pole=(-0.3, 0.0, 1.0))
+    tilt = pelvis_tilt if lifted == "left" else -pelvis_tilt
+    body = Body(torso=0.0, lean=lean * -s, pelvis_tilt=tilt, left_arm=arm, right_arm=arm)
+    return body.with_leg(standing, stand).with_leg(lifted, lifted_leg)
+
+
+def rest_body(
+    knees: float = 90.0, second_knee: float | None = None, heel_lift: float = 0.0, hip_lift: float = 0.0,
+    arm: float = 0.0,
+) -> Body:
+    """Constructive Rest: lying on the back, knees bent, feet flat on the floor.
+
+    Args:
+        knees: knee angle of both legs (the left one when ``second_knee`` is given).
+        second_knee: the right knee's angle (one leg long is allowed).
+        heel_lift: how far the feet are lifted off the floor, metres.
+        hip_lift: how far the hips are raised off the floor (a bridge), metres.
+        arm: arm angle from reaching to the ceiling toward the head, degrees (for movement).
+    """
+    def leg(k: float) -> Leg:
+        if k >= 179.0:
+            return Leg(hip=90.0 + math.degrees(math.atan2(hip_lift, THIGH + SHIN)), knee=180.0, foot=0.0)
+        d = math.sqrt(THIGH**2 + SHIN**2 - 2 * THIGH * SHIN * math.cos(math.radians(k)))
+        up = -hip_lift - 0.02 + heel_lift  # the ankle's height against the hip landmark
+        return Leg(ankle=(math.sqrt(max(d * d - up * up, 1e-6)), up, 0.0), pole=(0.0, 1.0, 0.0), foot=90.0)
+
+    right = second_knee if second_knee is not None else knees
+    a = Arm(shoulder=-arm)
+    return Body(torso=-90.0 - math.degrees(math.asin(min(1.0, hip_lift / TORSO))), left_arm=a, right_arm=a,
+                left_leg=leg(knees), right_leg=leg(right))
+
+
+#: The camera view each reference pose is judged from.
+CORRECT_VIEW = {
+    "psoas_stretch": "side",
+    "boat_pose": "side",
+    "modified_gate_pose": "side",
+    "pyramid_pose": "side",
+    "tree_pose": "front",
+    "constructive_rest": "side",
+}
+
+BUILDERS: dict[str, Callable[..., Body]] = {
+    "psoas_stretch": psoas_body,
+    "boat_pose": boat_body,
+    "modified_gate_pose": gate_body,
+    "pyramid_pose": pyramid_body,
+    "tree_pose": tree_body,
+    "constructive_rest": rest_body,
+}
+
+
+def correct_pose(exercise: str, view: str | float | None = None, **kwargs: object) -> PoseFrame:
+    """The reference pose of an exercise in correct form (kwargs tweak the builder)."""
+    body = BUILDERS[exercise](**kwargs)
+    frame = build_pose(body, CORRECT_VIEW[exercise] if view is None else view)
+    if exercise == "psoas_stretch":
+        frame = replace(frame, mask=lying_mask(frame, arch_m=0.03))
+    return frame
+
+
+def standing_pose(view: str | float = "front") -> PoseFrame:
+    """A person standing plainly, arms by the sides (no exercise)."""
+    return build_pose(Body(left_leg=Leg(foot=90.0), right_leg=Leg(foot=90.0)), view)

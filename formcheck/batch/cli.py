@@ -18,7 +18,7 @@ from formcheck.batch.labels import LabelError, LabelRow, read_labels
 from formcheck.batch.report import render_html, terminal_summary
 from formcheck.batch.runner import BatchOptions, BatchResult, run_batch, spec_fingerprint, write_atomic
 from formcheck.batch.scoring import AUTO, LABELS, RowOutcome, compute_metrics, run_mode, score_row
-from formcheck.batch.tables import write_tables
+from formcheck.batch.tables import clip_row, write_tables
 from formcheck.errors import FormcheckError, ModelNotFoundError
 from formcheck.specs import ExerciseSpec, SpecError, load_specs
 
@@ -46,6 +46,17 @@ class BatchOutcome:
     metrics: dict | None
     report: Path
     summary: str
+
+    @property
+    def rows(self) -> list[dict]:
+        """The per-clip table (as in clips.csv), one dict per clip run."""
+        return [clip_row(self.result.records[(j.rel, j.mode)]) for j in self.result.jobs
+                if (j.rel, j.mode) in self.result.records]  # fmt: skip
+
+    @property
+    def report_path(self) -> Path:
+        """The HTML report."""
+        return self.report
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,6 +105,7 @@ def run_and_report(
     opts: BatchOptions,
     labels: Path | None = None,
     on_clip: Callable[[dict, dict], None] | None = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
 ) -> BatchOutcome:
     """Run the batch, then write the tables, metrics and report (also after Ctrl-C).
 
@@ -106,7 +118,7 @@ def run_and_report(
     rows = read_labels(labels, fault_ids, root=opts.folder) if labels is not None else None
     if opts.exercise == LABELS and rows is None:
         raise FormcheckError("--exercise labels needs a label file (DIR/labels.csv or --labels)")
-    result = run_batch(opts, specs, rows, on_clip=on_clip)
+    result = run_batch(opts, specs, rows, on_clip=on_clip, on_progress=on_progress)
     return finish(opts, specs, rows, result)
 
 
@@ -178,7 +190,7 @@ def main(argv: list[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("interrupted before any clip was analysed; nothing written", file=sys.stderr)
+        print("interrupted; the outputs so far are consistent: rerun the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(outcome.summary)
     return EXIT_OK if outcome.result.complete and not outcome.result.interrupted else EXIT_INTERRUPTED

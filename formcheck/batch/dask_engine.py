@@ -51,7 +51,7 @@ def run_dask(jobs: list[ClipJob], address: str) -> Iterator[tuple[dict, dict]]:
 
 def _results(client: Any, futures: dict[Any, ClipJob], distributed: Any) -> Iterator[tuple[dict, dict]]:
     try:
-        for fut in distributed.as_completed(list(futures)):
+        for fut in distributed.as_completed(list(futures), loop=client.loop):
             try:
                 yield fut.result()
             except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: recorded, retried on rerun

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -80,7 +81,7 @@ def read_labels(
         text = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise LabelError(f"{p}: cannot read the label file as UTF-8 text: {exc}") from exc
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
@@ -91,7 +92,8 @@ def read_labels(
     known = {k: tuple(v) for k, v in fault_ids.items()}
     rows: list[LabelRow] = []
     problems: list[str] = []
-    for line, raw in enumerate(reader, start=2):
+    for raw in reader:
+        line = reader.line_num  # the file line the row ends on (a quoted note may span lines)
         rec = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if isinstance(v, str | None)}
         if not any(rec.values()):
             continue  # blank line

@@ -21,7 +21,7 @@ vertical-align:top}th{background:#f5f5f5;position:sticky;top:0}td.n,th.n{text-al
 .card b{display:block;font-size:22px}.muted{color:#777}.err{color:#b00020}.warn{background:#fff3cd;padding:8px;
 border:1px solid #e0c36a;border-radius:4px}.cm td{text-align:center;min-width:44px}.legend span{display:inline-block;
 margin-right:12px}.sw{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
-code{font-size:12px}svg{vertical-align:middle}
+code{font-size:12px}svg{vertical-align:middle}th{white-space:nowrap}td.err{max-width:320px}
 """
 
 
@@ -83,7 +83,7 @@ def _timeline(rec: Mapping, windows: Sequence, colors: Mapping[str, str], width:
                 f'<rect x="{x(a):.1f}" y="18" width="{max(x(b) - x(a), 0.5):.1f}" height="5" fill="#d62728">'
                 f"<title>{_e(', '.join(faults))} {a:.2f}-{b:.2f} s</title></rect>"
             )
-    parts.append("</svg>")
+    parts.append(f"</svg> <span class='muted'>{span:.1f} s</span>")
     return "".join(parts)
 
 
@@ -189,7 +189,7 @@ def _evaluation(metrics: Mapping, folder: Path, out: Path, by_clip: Mapping, mod
     h.append(
         "<table><tr><th>exercise/fault</th><th class='n'>support</th><th class='n'>TP</th><th class='n'>FP</th>"
         "<th class='n'>FN</th><th class='n'>precision</th><th class='n'>recall</th><th class='n'>F1</th>"
-        "<th>F1</th></tr>"
+        "<th></th></tr>"
     )
     for f in [*active, {"key": "all (micro)", **m}]:
         h.append(

@@ -3,9 +3,10 @@
 Each (clip, exercise mode) is one job. Its cache key hashes the clip's bytes, the mode, the
 spec versions and spec files' bytes, the pose model variant and the model file's SHA-256, the
 formcheck version and the engine's source (every ``formcheck/**/*.py`` outside ``batch/``, so a
-code change is never served stale results) and the record format. Finished jobs are appended to ``OUT/results.jsonl`` as they complete
-(one JSON line, flushed and fsynced), so an interrupted batch leaves only whole lines there and
-a rerun skips every job whose key is already in it. When the batch ends (or is interrupted) the
+code change is never served stale results) and the record format. Finished jobs are appended
+to ``OUT/results.jsonl`` as they complete (one JSON line, flushed and fsynced), so an
+interrupted batch leaves only whole lines there and a rerun skips every job whose key is
+already in it. When the batch ends (or is interrupted) the
 file is rewritten sorted by clip path, so its bytes do not depend on the engine or the order in
 which clips finished. Timings go to ``timing.json`` only.
 
@@ -32,6 +33,7 @@ from typing import Any
 
 from formcheck import __version__
 from formcheck.batch.labels import LabelRow
+from formcheck.batch.progress import REPORT_EVERY, Progress, estimate_frames
 from formcheck.batch.scoring import AUTO, LABELS, run_mode, segments_from_frames
 from formcheck.errors import FormcheckError, MediaError, ModelNotFoundError
 from formcheck.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, is_image
@@ -287,6 +289,15 @@ def plan_jobs(
 #: Per worker process: loaded specs by spec folder, model SHA-256 by (variant, path).
 _WORKER_SPECS: dict[str | None, dict[str, ExerciseSpec]] = {}
 _WORKER_MODELS: dict[tuple[str, str | None], str] = {}
+#: Per worker process: where to report frames as they are analysed, ``(cache key, frames)``.
+_PROGRESS: Callable[[str, int], None] | None = None
+
+
+def _init_pool_worker(progress_queue: Any) -> None:
+    """Pool worker initializer: report frames on the main process's queue."""
+    global _PROGRESS  # noqa: PLW0603 - per-process worker state
+    if progress_queue is not None:
+        _PROGRESS = lambda key, n: progress_queue.put((key, n))  # noqa: E731
 
 
 def _worker_specs(spec_dir: str | None) -> dict[str, ExerciseSpec]:
@@ -327,7 +338,7 @@ def process_clip(job: ClipJob) -> tuple[dict, dict]:
             annotate=job.annotate_dir is not None,
             write_csv=False,
         )
-        analysis = analyze(job.path, options, specs=specs)
+        analysis = analyze(job.path, options, specs=specs, on_frame=_frame_reporter(job.key))
         record = _record(job, analysis)
     except MediaError as exc:
         record = error_record(job, _relative_message(exc, job), "media")
@@ -344,6 +355,18 @@ def process_clip(job: ClipJob) -> tuple[dict, dict]:
         "worker": f"{socket.gethostname()}:{os.getpid()}",
     }
     return record, timing
+
+
+def _frame_reporter(key: str) -> Callable[[int, Any], None] | None:
+    report = _PROGRESS
+    if report is None:
+        return None
+
+    def on_frame(index: int, _result: Any) -> None:
+        if (index + 1) % REPORT_EVERY == 0:
+            report(key, REPORT_EVERY)
+
+    return on_frame
 
 
 def _relative_message(exc: Exception, job: ClipJob) -> str:
@@ -489,16 +512,24 @@ def write_atomic(path: Path, text: str) -> None:
 # -- engines ----------------------------------------------------------------------------------
 
 
-def run_serial(jobs: list[ClipJob]) -> Iterator[tuple[dict, dict]]:
+def run_serial(jobs: list[ClipJob], progress: Progress | None = None) -> Iterator[tuple[dict, dict]]:
     """Run the jobs one by one in this process."""
-    for job in jobs:
-        yield process_clip(job)
+    global _PROGRESS  # noqa: PLW0603 - the serial engine is its own worker
+    _PROGRESS = progress.add_frames if progress is not None else None
+    try:
+        for job in jobs:
+            yield process_clip(job)
+    finally:
+        _PROGRESS = None
 
 
-def run_pool(jobs: list[ClipJob], workers: int) -> Iterator[tuple[dict, dict]]:
+def run_pool(jobs: list[ClipJob], workers: int, progress: Progress | None = None) -> Iterator[tuple[dict, dict]]:
     """Run the jobs in ``workers`` spawned processes; yield results as they finish."""
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    q = ctx.Queue() if progress is not None else None
+    if progress is not None:
+        progress.listen(q)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_pool_worker, initargs=(q,)) as pool:
         futures = {pool.submit(process_clip, job): job for job in jobs}
         try:
             for fut in as_completed(futures):
@@ -529,6 +560,7 @@ def run_batch(
     specs: dict[str, ExerciseSpec] | None = None,
     rows: list[LabelRow] | None = None,
     on_clip: Callable[[dict, dict], None] | None = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
 ) -> BatchResult:
     """Analyse every clip (resuming from ``results.jsonl``) and write the results journal.
 
@@ -540,6 +572,7 @@ def run_batch(
         specs: the loaded specs (default: load ``opts.spec_dir``).
         rows: the label rows (decide the modes in ``labels`` mode and add labelled files).
         on_clip: called with (record, timing) after each job is analysed and journaled.
+        on_progress: called with (jobs done incl. reused, jobs in all, clip path) after each job.
 
     Raises:
         ModelNotFoundError: the pose model cannot be found.
@@ -574,30 +607,28 @@ def run_batch(
     workers = min(opts.jobs or default_jobs(), max(1, len(pending)))
     engine = "dask" if opts.scheduler else ("serial" if workers == 1 else "pool")
     clip_times: list[dict] = []
-    frames = 0
-    bar = _progress(len(jobs), result.reused, opts.progress)
+    estimates = {j.key: estimate_frames(j.path) for j in pending} if opts.progress else {}
+    progress = Progress(estimates, len(jobs), result.reused, opts.progress)
     stream: Iterator[tuple[dict, dict]]
     if engine == "dask":
         from formcheck.batch.dask_engine import run_dask  # noqa: PLC0415 - optional extra
 
         stream = run_dask(pending, opts.scheduler or "")
     elif engine == "pool":
-        stream = run_pool(pending, workers)
+        stream = run_pool(pending, workers, progress)
     else:
-        stream = run_serial(pending)
-    run_started = time.perf_counter()
+        stream = run_serial(pending, progress)
     try:
         for record, timing in stream:
             journal.append(record)
             result.records[(record["file"], record["exercise_mode"])] = record
             result.analysed += 1
             clip_times.append(timing)
-            frames += record.get("frames") or 0
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix_str(f"{frames / max(time.perf_counter() - run_started, 1e-6):.0f} frames/s")
+            progress.clip_done(record["cache_key"], record.get("frames") or 0)
             if on_clip is not None:
                 on_clip(record, timing)
+            if on_progress is not None:
+                on_progress(len(result.records), len(jobs), record["file"])
     except KeyboardInterrupt:
         result.interrupted = True
     finally:
@@ -607,8 +638,7 @@ def run_batch(
                 close()
             except KeyboardInterrupt:
                 result.interrupted = True
-        if bar is not None:
-            bar.close()
+        progress.close()
         journal.rewrite(result.records[(j.rel, j.mode)] for j in jobs if (j.rel, j.mode) in result.records)
     elapsed = time.perf_counter() - started
     result.timing = {
@@ -618,8 +648,8 @@ def run_batch(
         "seconds": round(elapsed, 3),
         "analysed": result.analysed,
         "reused": result.reused,
-        "frames_analysed": frames,
-        "frames_per_s": round(frames / max(time.perf_counter() - run_started, 1e-6), 2),
+        "frames_analysed": progress.frames,
+        "frames_per_s": round(progress.fps, 2),
         "interrupted": result.interrupted,
         "clips": sorted(clip_times, key=lambda t: (t["file"], t["exercise_mode"])),
     }
@@ -632,14 +662,6 @@ def _annotation_ok(rec: dict, job: ClipJob) -> bool:
     if job.annotate_dir is None or rec.get("error"):
         return True
     return bool(rec.get("annotated")) and (Path(job.out) / rec["annotated"]).is_file()
-
-
-def _progress(total: int, initial: int, enabled: bool) -> Any:
-    if not enabled or total == 0:
-        return None
-    from tqdm import tqdm  # noqa: PLC0415
-
-    return tqdm(total=total, initial=initial, unit="clip", desc="formcheck batch", dynamic_ncols=True)
 
 
 def job_dicts(jobs: Iterable[ClipJob]) -> list[dict]:

@@ -108,6 +108,7 @@ class BodyModel:
 
         self.spec = spec
         self._torch = torch
+        torch.set_num_threads(1)
         self._model = anny.Anny()
         self._model.eval()
         self.bone_labels: list[str] = list(self._model.bone_labels)

@@ -15,7 +15,7 @@ if not hasattr(np, "infty"):  # pyrender still uses the alias removed in numpy 2
 FLOOR_RGB = (0.62, 0.52, 0.42)
 MAT_RGB = (0.30, 0.42, 0.50)
 WALL_RGB = (0.86, 0.85, 0.82)
-SUPERSAMPLE = 2
+SUPERSAMPLE = 1
 
 
 class RoomRenderer:

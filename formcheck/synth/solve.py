@@ -69,3 +69,14 @@ def height_of(joint: str, target_m: float) -> Callable[[PosedBody], float]:
 def level(joint_a: str, joint_b: str, offset_m: float = 0.0) -> Callable[[PosedBody], float]:
     """Residual: height of ``joint_a`` minus height of ``joint_b`` minus ``offset_m``."""
     return lambda body: float(body.joints[joint_a][2] - body.joints[joint_b][2] - offset_m)
+
+
+def foot_down(joint: str, pelvis_rest_m: float, target_m: float = 0.075) -> Callable[[PosedBody], float]:
+    """Residual for a lying body: the foot rests on the floor without lifting the pelvis.
+
+    Positive while the foot hangs above ``target_m``; negative once the foot would push the
+    pelvis up off its resting height ``pelvis_rest_m``.
+    """
+    return lambda body: float(
+        body.joints[joint][2] - target_m - 4.0 * max(0.0, body.joints["pelvis"][2] - pelvis_rest_m - 0.003)
+    )

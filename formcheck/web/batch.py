@@ -8,7 +8,8 @@ when the function's signature names them: ``out_dir`` (a folder for its outputs)
 Its return value is read by duck typing (:func:`read_outcome`): a table of per-clip rows
 (a list of dicts, a pandas DataFrame, or an object/dict with ``rows``/``results``/``table``),
 and a report (Markdown/HTML text, or a path) from ``report``/``report_md``/``report_path``.
-Files it wrote into ``out_dir`` are offered as downloads. Without such a function the tab says
+Report-type files it wrote at the top of ``out_dir`` (HTML, CSV, JSON, Markdown) are offered
+as downloads. Without such a function the tab says
 that batch scoring is not available.
 """
 
@@ -25,6 +26,8 @@ from typing import Any
 RUNNER_NAMES = ("run_batch", "run_folder", "score_folder")
 _ROW_ATTRS = ("rows", "results", "table", "clips")
 _REPORT_ATTRS = ("report_md", "report", "report_path", "report_html")
+#: Output files offered as downloads (top level of ``out_dir`` only: not the per-clip videos).
+DOWNLOAD_SUFFIXES = (".html", ".csv", ".json", ".md", ".txt")
 
 
 def find_runner(module_name: str = "formcheck.batch") -> Callable[..., Any] | None:
@@ -128,7 +131,10 @@ def read_outcome(result: Any, out_dir: Path | None = None) -> BatchOutcome:
             else:
                 outcome.report = outcome.report or value
     if out_dir is not None and Path(out_dir).is_dir():
-        outcome.files = sorted(p for p in Path(out_dir).rglob("*") if p.is_file() and p.stat().st_size < 50_000_000)
+        outcome.files = sorted(
+            p for p in Path(out_dir).iterdir()
+            if p.is_file() and p.suffix.lower() in DOWNLOAD_SUFFIXES and p.stat().st_size < 50_000_000
+        )
         if not outcome.report:
             md = [p for p in outcome.files if p.suffix.lower() == ".md"]
             if md:

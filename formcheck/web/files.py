@@ -90,8 +90,8 @@ class SessionFiles:
     def new_job(self, name: str, data: bytes, suffix: str) -> Job:
         """Store an upload in a fresh job folder, removing earlier jobs (one analysis at a time).
 
-        The stored file gets a neutral name (``input<suffix>``); the original name is only used for
-        the outputs' names by the caller.
+        The stored file gets a sanitised version of the uploaded name (letters, digits, ``-``
+        and ``_`` only), so the outputs written next to it carry a recognisable name.
         """
         root = self.path
         for old in root.iterdir():
@@ -105,6 +105,10 @@ class SessionFiles:
         path = folder / f"{stem[:60]}{suffix}"
         path.write_bytes(data)
         return Job(folder, path)
+
+    def remove_job(self, job: Job) -> None:
+        """Delete one job's folder (the user removed the upload)."""
+        shutil.rmtree(job.folder, ignore_errors=True)
 
     def cleanup(self) -> None:
         """Remove the folder and everything in it now."""

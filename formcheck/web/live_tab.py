@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import threading
 import time
 import uuid
 
@@ -15,7 +16,7 @@ from formcheck.engine import AUTO
 from formcheck.live import LiveSnapshot
 from formcheck.specs import ExerciseSpec
 from formcheck.web.guide import AUTO_GUIDE, guide_markdown
-from formcheck.web.page import PageSettings, SessionResources
+from formcheck.web.page import PageSettings, SessionResources, figures_html
 from formcheck.web.speech import speech_html
 
 WEBRTC_KEY = "fc-live"
@@ -49,23 +50,34 @@ def _fmt(value: float, pattern: str, empty: str = "–") -> str:
     return empty if value is None or (isinstance(value, float) and math.isnan(value)) else pattern.format(value)
 
 
+def say_in_browser(snippet: str) -> None:
+    """Render the speech snippet in a 1-pixel iframe (``st.iframe``; ``components.html`` before 1.50)."""
+    iframe = getattr(st, "iframe", None)
+    if iframe is not None:
+        iframe(snippet, height=1)
+    else:  # older Streamlit
+        components.html(snippet, height=0)
+
+
+def stats_html(snap: LiveSnapshot, spec: ExerciseSpec | None) -> str:
+    """A row of small figures: hold, form score, Cat-Cow rounds (when counted), FPS, latency."""
+    figures = [("Hold", _fmt(snap.hold_s, "{:.1f} s", "0.0 s")), ("Form", _fmt(snap.score, "{:.0f}/100"))]
+    if spec is None or spec.counter is not None:
+        figures.append(("Cat-Cow rounds", str(snap.rounds)))
+    figures += [("FPS", _fmt(snap.fps, "{:.1f}")), ("Latency", _fmt(snap.latency_ms, "{:.0f} ms"))]
+    return figures_html(figures)
+
+
 def render_status(res: SessionResources, spec: ExerciseSpec | None, settings: PageSettings, playing: bool) -> None:
     """The cue banner, hold timer, score, rounds, FPS and latency (and speech, if on)."""
     snap = res.processor.snapshot()
     st.markdown(cue_html(snap, playing), unsafe_allow_html=True)
-    judged = spec if spec is not None else None
-    cols = st.columns(5)
-    cols[0].metric("Hold", _fmt(snap.hold_s, "{:.1f} s", "0.0 s"))
-    cols[1].metric("Form", _fmt(snap.score, "{:.0f}/100"))
-    show_rounds = judged is None or judged.counter is not None
-    cols[2].metric("Cat-Cow rounds", str(snap.rounds) if show_rounds else "–")
-    cols[3].metric("FPS", _fmt(snap.fps, "{:.1f}"))
-    cols[4].metric("Latency", _fmt(snap.latency_ms, "{:.0f} ms"))
+    st.markdown(stats_html(snap, spec), unsafe_allow_html=True)
     if snap.faults:
         st.caption("Active faults: " + ", ".join(snap.faults))
     if settings.speak and playing and snap.frames:
         if res.speech.should_speak(snap.cue, snap.cue_kind, time.monotonic()):
-            components.html(speech_html(snap.cue, uuid.uuid4().hex), height=0)
+            say_in_browser(speech_html(snap.cue, uuid.uuid4().hex))
 
 
 def render(specs: dict[str, ExerciseSpec], settings: PageSettings, res: SessionResources) -> None:
@@ -89,6 +101,9 @@ def render(specs: dict[str, ExerciseSpec], settings: PageSettings, res: SessionR
         if was_playing and not playing and not signalling:
             res.processor.release()  # free the model; the next START is a new session
             res.speech.reset()
+        if (playing or signalling) and not res.processor.warm:
+            # Load the model while the browser negotiates the stream (about 3 s on a small CPU).
+            threading.Thread(target=res.processor.warm_up, name="formcheck-warm-up", daemon=True).start()
         res.state["live_playing"] = playing
         status = st.fragment(run_every=STATUS_EVERY_S if playing else None)(render_status)
         status(res, spec, settings, playing)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import html
 import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime import exists as runtime_exists
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from formcheck.engine import AUTO
 from formcheck.live import LiveOptions, LiveProcessor, make_frame_callback
 from formcheck.specs import ExerciseSpec, load_specs
 from formcheck.web.files import SessionFiles
 from formcheck.web.guide import ordered_ids
+from formcheck.web.janitor import SessionJanitor
 from formcheck.web.settings import IceConfig, ice_config, ice_text_from_env
 from formcheck.web.speech import SpeechCooldown
 
@@ -89,6 +93,16 @@ def sidebar(specs: dict[str, ExerciseSpec]) -> PageSettings:
     return PageSettings(exercise, live_model, mirror_view, speak, float(repeat), ice)
 
 
+def figures_html(figures: list[tuple[str, str]], css_class: str = "fc-stats") -> str:
+    """A wrapping row of small label/value figures (st.metric truncates long values in narrow columns)."""
+    cells = "".join(
+        f'<div style="flex:1;min-width:5.5rem"><div style="font-size:0.8rem;opacity:0.7">{html.escape(k)}</div>'
+        f'<div class="fc-stat" style="font-size:1.6rem;font-weight:600">{html.escape(v)}</div></div>'
+        for k, v in figures
+    )
+    return f'<div class="{css_class}" style="display:flex;gap:0.8rem;flex-wrap:wrap;margin:0.6rem 0">{cells}</div>'
+
+
 class SessionResources:
     """One browser session's objects: the live processor, its frame callback, the temp files.
 
@@ -107,10 +121,30 @@ class SessionResources:
         self.state: dict[str, Any] = {}
         self._finalizer = weakref.finalize(self, _release, self.processor, self.files)
 
+    def release_all(self) -> None:
+        """Free the pose model and delete the session's files now (both come back on demand)."""
+        self.processor.release()
+        self.files.cleanup()
+        self.state.clear()
+
 
 def _release(processor: LiveProcessor, files: SessionFiles) -> None:
     processor.close()
     files.cleanup()
+
+
+@st.cache_resource(show_spinner=False)
+def session_janitor() -> SessionJanitor:
+    """The process-wide janitor that frees the resources of sessions gone for the reconnect TTL."""
+    from streamlit import runtime  # noqa: PLC0415
+
+    def is_active(session_id: str) -> bool:
+        return runtime.exists() and runtime.get_instance().is_active_session(session_id)
+
+    ttl = float(st.get_option("server.disconnectedSessionTTL") or 120)
+    janitor = SessionJanitor(is_active, ttl_s=ttl, interval_s=min(5.0, max(0.5, ttl / 4)))
+    janitor.start()
+    return janitor
 
 
 def session_resources(specs: dict[str, ExerciseSpec], settings: PageSettings) -> SessionResources:
@@ -119,6 +153,9 @@ def session_resources(specs: dict[str, ExerciseSpec], settings: PageSettings) ->
     if res is None:
         res = SessionResources(specs, settings)
         st.session_state[_SESSION] = res
+    ctx = get_script_run_ctx()
+    if ctx is not None and runtime_exists():
+        session_janitor().register(ctx.session_id, res)
     res.processor.update(exercise=settings.exercise, model=settings.live_model, mirror_view=settings.mirror_view)
     res.speech.repeat_s = settings.speak_repeat_s
     return res

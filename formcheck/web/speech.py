@@ -66,7 +66,9 @@ def speech_html(text: str, uid: str, rate: float = 1.0) -> str:
         uid: a unique id per utterance so the snippet (and so the speech) is not reused.
         rate: speaking rate (1 = normal).
     """
-    payload = json.dumps({"text": text, "rate": rate})
+    # Escape <, > and & so that no text can close the script element.
+    payload = json.dumps({"text": text, "rate": rate}).replace("<", "\\u003c").replace(">", "\\u003e")
+    payload = payload.replace("&", "\\u0026")
     return (
         f"<div id='fc-say' data-uid='{html.escape(uid)}'></div><script>(function(){{"
         f"var d={payload};var w=window;try{{if(window.parent&&window.parent.speechSynthesis)w=window.parent;}}"

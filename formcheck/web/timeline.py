@@ -80,7 +80,10 @@ def rule_timelines(frames: pd.DataFrame, summary: dict[str, Any], spec: Exercise
     out = []
     for rule in spec.rules:
         col = f"{spec.id}.{rule.metric}"
-        values = pd.to_numeric(frames[col], errors="coerce") if col in frames else pd.Series(math.nan, index=frames.index)
+        if col in frames:
+            values = pd.to_numeric(frames[col], errors="coerce")
+        else:
+            values = pd.Series(math.nan, index=frames.index)
         values = values.where(judged)
         pts = pd.DataFrame({"t_s": t, "value": values})
         finite = values.dropna()

@@ -1,0 +1,89 @@
+"""The Batch tab: score a folder with ``labels.csv`` through the batch scorer, when it is installed."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import streamlit as st
+
+from formcheck.errors import FormcheckError
+from formcheck.web.batch import BatchOutcome, call_runner, find_runner, read_outcome
+from formcheck.web.page import MODELS, SessionResources
+
+_LOG = logging.getLogger(__name__)
+OUTCOME_KEY = "batch_outcome"
+REPORT_HEIGHT = 700
+
+
+def check_folder(text: str) -> Path:
+    """The folder to score.
+
+    Raises:
+        ValueError: empty, missing, not a folder, or without ``labels.csv``.
+    """
+    if not text.strip():
+        raise ValueError("Enter the path of a folder that holds labels.csv.")
+    folder = Path(text.strip()).expanduser()
+    if not folder.is_dir():
+        raise ValueError(f"{folder}: no such folder on the machine running this page.")
+    if not (folder / "labels.csv").is_file():
+        raise ValueError(f"{folder}: has no labels.csv (see FORM_RULES.md for its columns).")
+    return folder
+
+
+def render(res: SessionResources) -> None:
+    """Draw the Batch tab."""
+    runner = find_runner()
+    if runner is None:
+        st.info("Batch scoring is not available in this installation (the `formcheck.batch` scorer was not "
+                "found). Use the Upload tab for single clips.")
+        return
+    st.markdown("Score every clip listed in a folder's **labels.csv** against its labels: precision, recall "
+                "and F1 per fault. The folder must be on the machine running this page.")
+    c1, c2 = st.columns([3, 1])
+    text = c1.text_input("Folder with labels.csv", key="fc_batch_folder")
+    model = c2.selectbox("Pose model", MODELS, index=1, key="fc_batch_model")
+    if st.button("Run batch", type="primary", key="fc_batch_run"):
+        try:
+            folder = check_folder(text)
+        except ValueError as exc:
+            st.error(str(exc))
+            return
+        out_dir = res.files.path / "batch"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        bar = st.progress(0.0, text="Scoring…")
+
+        def on_progress(done: int, total: int, name: str) -> None:
+            bar.progress(min(1.0, done / total) if total else 0.0, text=f"{done}/{total} {name}")
+
+        try:
+            result = call_runner(runner, folder, out_dir, model, on_progress)
+        except (FormcheckError, OSError, ValueError) as exc:
+            st.error(f"Batch scoring failed: {exc}")
+            return
+        except Exception as exc:  # noqa: BLE001 - another package's bug must not take the page down
+            _LOG.exception("batch scorer crashed")
+            st.error(f"Batch scoring failed ({type(exc).__name__}: {exc}). See the server log for details.")
+            return
+        finally:
+            bar.empty()
+        res.state[OUTCOME_KEY] = read_outcome(result, out_dir)
+    outcome: BatchOutcome | None = res.state.get(OUTCOME_KEY)
+    if outcome is None:
+        return
+    if outcome.rows:
+        st.dataframe(outcome.rows, hide_index=True)
+    if outcome.report:
+        st.markdown(outcome.report)
+    elif outcome.report_html:
+        iframe = getattr(st, "iframe", None)  # our own report: a full HTML page, shown as it is
+        if iframe is not None:
+            iframe(outcome.report_html, height=REPORT_HEIGHT)
+        else:  # older Streamlit
+            import streamlit.components.v1 as components  # noqa: PLC0415
+
+            components.html(outcome.report_html, height=REPORT_HEIGHT, scrolling=True)
+    for i, path in enumerate(outcome.files):
+        st.download_button(path.name, data=path.read_bytes, file_name=path.name, on_click="ignore",
+                           key=f"dl_batch_{i}")

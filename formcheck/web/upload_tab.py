@@ -1,0 +1,222 @@
+"""The Upload tab: analyse a recorded video or photo, play the annotated result, timelines, downloads."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from formcheck.analyze import Analysis, AnalyzeOptions, analyze
+from formcheck.engine import AUTO
+from formcheck.errors import FormcheckError, MediaError, ModelNotFoundError
+from formcheck.media import probe_video
+from formcheck.specs import ExerciseSpec
+from formcheck.web.files import UPLOAD_TYPES, Job, UploadError, check_upload
+from formcheck.web.guide import fault_label
+from formcheck.web.page import MODELS, PageSettings, SessionResources, exercise_label, figures_html
+from formcheck.web.settings import SettingsError, upload_limit_mb
+from formcheck.web.timeline import read_frames, rule_timelines, timeline_chart
+
+RESULT_KEY = "upload_result"
+#: Height of one timeline chart in pixels (title and axes included).
+CHART_HEIGHT = 270
+MIME = {"video": "video/mp4", "image": "image/png", "csv": "text/csv", "json": "application/json"}
+
+
+@dataclass
+class UploadResult:
+    """An analysis kept for this session's reruns.
+
+    Attributes:
+        key: what was analysed (file id, exercise, model, mirrored): a change means re-analyse.
+        name: the uploaded file's name.
+        job: where its files are.
+        analysis: the outcome.
+    """
+
+    key: tuple
+    name: str
+    job: Job
+    analysis: Analysis
+
+
+def run_analysis(job: Job, exercise: str, model: str, mirrored: bool, specs: dict[str, ExerciseSpec]) -> Analysis:
+    """Analyse the stored upload with a progress bar; outputs go next to it."""
+    total = 0
+    try:
+        info = probe_video(job.input)
+        total = int(info.frame_count or 0)
+    except (MediaError, ValueError):
+        total = 0
+    bar = st.progress(0.0, text="Analysing…")
+
+    def on_frame(index: int, _result: Any) -> None:
+        if total and (index % 5 == 0 or index + 1 == total):
+            bar.progress(min(1.0, (index + 1) / total), text=f"Analysing… frame {index + 1} of {total}")
+
+    try:
+        return analyze(
+            job.input,
+            AnalyzeOptions(exercise=exercise, model=model, out_dir=job.folder, mirrored=mirrored),
+            specs,
+            on_frame,
+        )
+    finally:
+        bar.empty()
+
+
+def _summary(specs: dict[str, ExerciseSpec], analysis: Analysis, requested: str) -> None:
+    s = analysis.summary
+    ex = s.get("exercise")
+    if not ex:
+        wanted = "" if requested == AUTO else f" of {exercise_label(specs, requested)}"
+        st.warning(
+            f"Not in the position{wanted}: nothing was judged. "
+            f"Person seen in {s.get('frames_with_person', 0)} of {s.get('frames', 0)} frame(s). "
+            "Check the camera guide (whole body in view, the right side/front view) and the exercise choice."
+        )
+        return
+    spec = specs[ex]
+    details = [d for d in (s.get("side") and f"{s['side']} side", s.get("view") and f"{s['view']} view") if d]
+    st.subheader(spec.name + (f" ({', '.join(details)})" if details else ""))
+    figures = [
+        ("Form score", "–" if s.get("score") is None else f"{s['score']:.0f}/100"),
+        ("Hold", f"{s.get('hold_s', 0):.1f} s"),
+        ("In position", f"{s.get('in_position_s', 0):.1f} s"),
+    ]
+    if spec.counter is not None:
+        figures.append(("Cat-Cow rounds", str(s.get("rounds", 0))))
+    figures += [(k.replace("_", " ").capitalize(), str(v)) for k, v in (s.get("reports") or {}).items()]
+    st.markdown(figures_html(figures, "fc-summary"), unsafe_allow_html=True)
+    faults = s.get("faults") or {}
+    if not faults:
+        st.success("No faults found.")
+    cues = {r.id: r.cue for r in spec.rules}
+    for fid, info in faults.items():
+        spans = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in info["intervals"][:6])
+        more = " …" if len(info["intervals"]) > 6 else ""
+        st.error(f"**{fault_label(fid)}** for {info['total_s']:.1f} s ({spans}{more}). {cues.get(fid, '')}")
+
+
+def _timelines(specs: dict[str, ExerciseSpec], analysis: Analysis) -> None:
+    ex = analysis.summary.get("exercise")
+    csv = analysis.outputs.get("csv")
+    if not ex or csv is None or not csv.is_file():
+        return
+    frames = read_frames(csv)
+    tls = rule_timelines(frames, analysis.summary, specs[ex])
+    st.markdown("#### Timelines")
+    st.caption("Each check's measurement over time. Dashed line: the threshold; pale red: the fault side of it; "
+               "red bands: where the fault was reported.")
+    duration = float(analysis.summary.get("duration_s") or 0) or None
+    unmeasured = []
+    for tl in tls:
+        if tl.measured:
+            st.altair_chart(timeline_chart(tl, duration), width="stretch", height=CHART_HEIGHT)
+        else:
+            unmeasured.append(tl.title)
+    if unmeasured:
+        st.caption("Not measured in this clip (out of view, wrong camera angle or not applicable): "
+                   + ", ".join(unmeasured) + ".")
+
+
+def _photo_table(specs: dict[str, ExerciseSpec], analysis: Analysis) -> None:
+    ex = analysis.summary.get("exercise")
+    csv = analysis.outputs.get("csv")
+    if not ex or csv is None or not csv.is_file():
+        return
+    row = read_frames(csv).iloc[0]
+    spec = specs[ex]
+    rows = []
+    for r in spec.rules:
+        value = row.get(f"{ex}.{r.metric}")
+        unit = spec.metrics[r.metric].unit
+        rows.append({"check": fault_label(r.id), "state": row.get(f"{ex}.{r.id}", ""),
+                     "value": value, "fault when": f"{r.fault_when.value} {r.threshold:g} {unit}"})
+    st.dataframe(rows, hide_index=True)
+
+
+def _downloads(analysis: Analysis, name: str) -> None:
+    stem = Path(name).stem or "clip"
+    cols = st.columns(3)
+    labels = {"video": "Annotated video (MP4)", "image": "Annotated photo (PNG)", "csv": "Per-frame metrics (CSV)",
+              "json": "Summary (JSON)"}
+    for col, kind in zip(cols, [k for k in ("video", "image", "csv", "json") if k in analysis.outputs], strict=False):
+        path = analysis.outputs[kind]
+        if not path.is_file():
+            continue
+        suffix = {"video": ".annotated.mp4", "image": ".annotated.png", "csv": ".frames.csv",
+                  "json": ".summary.json"}[kind]
+        col.download_button(labels[kind], data=path.read_bytes, file_name=f"{stem}{suffix}", mime=MIME[kind],
+                            on_click="ignore", key=f"dl_{kind}")
+
+
+def render(specs: dict[str, ExerciseSpec], settings: PageSettings, res: SessionResources) -> None:
+    """Draw the Upload tab."""
+    try:
+        limit = upload_limit_mb(st.get_option("server.maxUploadSize"))
+    except SettingsError as exc:
+        st.error(str(exc))
+        return
+    st.markdown(f"Upload a recorded **video or photo** (up to {limit} MB). It is analysed on this server as "
+                f"**{exercise_label(specs, settings.exercise)}** (change it in the sidebar); the files are deleted "
+                "when your session ends.")
+    c1, c2 = st.columns([1, 1])
+    model = c1.selectbox("Pose model", MODELS, index=1, key="fc_upload_model",
+                         help="full is the default for recordings; lite is faster.")
+    mirrored = c2.checkbox("Mirrored selfie recording", value=False, key="fc_upload_mirrored",
+                           help="Tick when the recording is a mirror image (front camera apps), so left/right are "
+                                "swapped back.")
+    up = st.file_uploader("Video or photo", type=list(UPLOAD_TYPES), key="fc_upload", max_upload_size=limit)
+    if up is None:
+        old = res.state.pop(RESULT_KEY, None)
+        if old is not None:
+            res.files.remove_job(old.job)
+        return
+    try:
+        suffix = check_upload(up.name, up.size, limit)
+    except UploadError as exc:
+        st.error(str(exc))
+        return
+    key = (up.file_id, settings.exercise, model, mirrored)
+    result: UploadResult | None = res.state.get(RESULT_KEY)
+    if result is None or result.key != key or not result.job.input.is_file():
+        job = res.files.new_job(up.name, up.getvalue(), suffix)
+        try:
+            analysis = run_analysis(job, settings.exercise, model, mirrored, specs)
+        except ModelNotFoundError as exc:
+            st.error(f"The pose model is missing: {exc}")
+            return
+        except MediaError as exc:
+            st.error(f"Could not read “{up.name}”: {exc}")
+            return
+        except FormcheckError as exc:
+            st.error(f"Analysis failed: {exc}")
+            return
+        result = UploadResult(key, up.name, job, analysis)
+        res.state[RESULT_KEY] = result
+    show_result(specs, result, settings.exercise)
+
+
+def show_result(specs: dict[str, ExerciseSpec], result: UploadResult, requested: str) -> None:
+    """The analysis: summary, annotated media, timelines, downloads."""
+    a = result.analysis
+    media_col, info_col = st.columns([3, 2], gap="large")
+    with media_col:
+        if "video" in a.outputs and a.outputs["video"].is_file():
+            st.video(str(a.outputs["video"]), format="video/mp4")
+        elif "image" in a.outputs and a.outputs["image"].is_file():
+            st.image(str(a.outputs["image"]), caption=result.name)
+    with info_col:
+        _summary(specs, a, requested)
+        with st.expander("Summary JSON"):
+            st.json(json.loads(json.dumps(a.summary, default=str)), expanded=False)
+    if a.kind == "video":
+        _timelines(specs, a)
+    else:
+        _photo_table(specs, a)
+    st.markdown("#### Downloads")
+    _downloads(a, result.name)

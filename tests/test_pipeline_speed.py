@@ -1,0 +1,180 @@
+"""Tests of the speed work on the analyze pipeline: thread helpers, the overlay's fast paths,
+and drawing in the encode thread (issue 6). No timing asserts: behaviour only.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from poses import make_pose
+
+import formcheck.analyze as analyze_mod
+from formcheck.analyze import AnalyzeOptions, analyze
+from formcheck.annotate import _CUE_COLOURS, GREEN, WHITE, _draw_skeleton, draw_overlay
+from formcheck.feedback import Cue, CueKind
+from formcheck.landmarks import SKELETON_EDGES
+from formcheck.media import H264Writer, iter_video_frames
+from formcheck.metrics import extended_points
+from formcheck.session import FrameResult
+from formcheck.threads import BackgroundSink, prefetch
+
+# -- threads -----------------------------------------------------------------------------------
+
+
+def test_prefetch_keeps_order_and_reraises() -> None:
+    assert list(prefetch(iter(range(50)), size=3)) == list(range(50))
+
+    def broken():
+        yield 1
+        raise ValueError("boom")
+
+    it = prefetch(broken(), size=2)
+    assert next(it) == 1
+    with pytest.raises(ValueError, match="boom"):
+        next(it)
+
+
+def test_prefetch_stops_the_producer_when_the_consumer_stops() -> None:
+    produced: list[int] = []
+
+    def items():
+        for i in range(10_000):
+            produced.append(i)
+            yield i
+
+    it = prefetch(items(), size=2)
+    assert [next(it) for _ in range(3)] == [0, 1, 2]
+    it.close()
+    for t in threading.enumerate():
+        if t.name == "formcheck-prefetch":
+            t.join(timeout=5)
+    assert len(produced) < 20
+
+
+def test_background_sink_consumes_in_order_and_reraises() -> None:
+    seen: list[int] = []
+    sink = BackgroundSink(seen.append, size=2)
+    for i in range(20):
+        sink.put(i)
+    sink.close()
+    assert seen == list(range(20))
+
+    def fail(item: int) -> None:
+        raise OSError(f"disk full at {item}")
+
+    sink = BackgroundSink(fail, size=2)
+    sink.put(1)
+    with pytest.raises(OSError, match="disk full"):
+        sink.close()
+
+
+# -- overlay fast paths ------------------------------------------------------------------------
+
+
+def _no_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cv2, "putText", lambda *a, **k: None)
+
+
+def test_cue_band_and_status_panel_blend_as_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cue band is 75 % cue colour over the frame; the status panel darkens to 45 %."""
+    _no_text(monkeypatch)
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 256, (360, 640, 3), dtype=np.uint8)
+    cue = Cue("Step into the camera's view.", CueKind.SETUP, "no_person", 0)
+    result = FrameResult(1.0, None, None, cue=cue)
+    out = draw_overlay(frame.copy(), result, None)
+    colour = np.empty((10, 640, 3), np.uint8)
+    colour[:] = _CUE_COLOURS[CueKind.SETUP]
+    expected_band = cv2.addWeighted(colour, 0.75, frame[:10], 0.25, 0)
+    assert np.array_equal(out[:10], expected_band)
+    # The bottom-left status panel ("No exercise recognised"): 55 % black over the frame.
+    corner = out[-5:, :40]
+    expected = cv2.addWeighted(np.zeros_like(frame[-5:, :40]), 0.55, frame[-5:, :40], 0.45, 0)
+    assert np.array_equal(corner, expected)
+    # Outside both, the frame is untouched.
+    assert np.array_equal(out[150:200, 400:], frame[150:200, 400:])
+
+
+def test_skeleton_points_truncate_like_int() -> None:
+    """Fractional and negative coordinates land on the same pixels as with int()."""
+    pose = make_pose(
+        {
+            "left_shoulder": (100.7, 80.2),
+            "right_shoulder": (160.4, 81.9),
+            "left_hip": (105.5, 180.5),
+            "right_hip": (155.2, 179.99),
+            "left_knee": (-3.6, 250.4),  # just outside the frame, still within the margin
+        },
+        image_size=(320, 320),
+    )
+    result = FrameResult(0.0, None, pose)
+    got = np.zeros((320, 320, 3), np.uint8)
+    _draw_skeleton(got, result, None, 0.5)
+
+    want = np.zeros_like(got)
+    vis = pose.visible(0.5)
+    pts = extended_points(pose.xy, vis)
+    for a, b in SKELETON_EDGES:
+        if vis[a] and vis[b]:
+            pa = tuple(int(v) for v in pts[a])
+            pb = tuple(int(v) for v in pts[b])
+            cv2.line(want, pa, pb, WHITE, 2, cv2.LINE_AA)
+    for i in range(33):
+        if vis[i]:
+            cv2.circle(want, (int(pts[i, 0]), int(pts[i, 1])), 3, GREEN, -1, cv2.LINE_AA)
+    assert np.array_equal(got, want)
+
+
+# -- analyze: drawing in the encode thread ------------------------------------------------------
+
+
+class _FakeEstimator:
+    """Sees the same standing person in every frame."""
+
+    def __init__(self, options: object) -> None:
+        self.options = options
+
+    def __enter__(self) -> _FakeEstimator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def detect(self, rgb: np.ndarray, t: float):
+        h, w = rgb.shape[:2]
+        return make_pose(
+            {
+                "left_shoulder": (w * 0.45, h * 0.3),
+                "right_shoulder": (w * 0.55, h * 0.3),
+                "left_hip": (w * 0.46, h * 0.55),
+                "right_hip": (w * 0.54, h * 0.55),
+            },
+            image_size=(w, h),
+            timestamp_s=t,
+        )
+
+
+def test_analyze_draws_every_frame_off_the_main_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clip = tmp_path / "clip.mp4"
+    rng = np.random.default_rng(1)
+    with H264Writer(clip, 10.0, (160, 120)) as v:
+        for i in range(12):
+            v.write(rng.integers(0, 256, (120, 160, 3), dtype=np.uint8), timestamp_s=i / 10)
+    threads: list[str] = []
+    real = analyze_mod.draw_overlay
+
+    def spy(rgb, result, spec, extras=None):
+        threads.append(threading.current_thread().name)
+        return real(rgb, result, spec, extras)
+
+    monkeypatch.setattr(analyze_mod, "PoseEstimator", _FakeEstimator)
+    monkeypatch.setattr(analyze_mod, "draw_overlay", spy)
+    a = analyze(clip, AnalyzeOptions(exercise="tree_pose", model="lite", out_dir=tmp_path / "out"))
+    assert a.summary["frames"] == 12
+    assert len(threads) == 12
+    assert threading.main_thread().name not in threads
+    assert sum(1 for _ in iter_video_frames(a.outputs["video"])) == 12

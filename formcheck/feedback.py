@@ -9,10 +9,10 @@ unless nothing more important is pending.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class CueKind(str, Enum):
+class CueKind(StrEnum):
     """What a cue is about."""
 
     SETUP = "setup"

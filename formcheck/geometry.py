@@ -23,11 +23,16 @@ def _norm(v: np.ndarray) -> np.ndarray:
 
 
 def _angle_between_deg(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Unsigned angle between vectors u and v in degrees, 0..180 (NaN for a zero vector)."""
-    denom = _norm(u) * _norm(v)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = (u * v).sum(axis=-1) / np.where(denom > 0, denom, np.nan)
-    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    """Unsigned angle between vectors u and v in degrees, 0..180 (NaN for a zero vector).
+
+    Uses atan2(|u × v|, u · v), which stays accurate near 0 and 180 where arccos does not.
+    """
+    if u.shape[-1] == 2:
+        cross = np.abs(u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0])
+    else:
+        cross = _norm(np.cross(u, v))
+    angle = np.degrees(np.arctan2(cross, (u * v).sum(axis=-1)))
+    return np.where((_norm(u) > 0) & (_norm(v) > 0), angle, np.nan)
 
 
 def joint_angle_deg(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:

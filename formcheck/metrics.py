@@ -15,8 +15,8 @@ import numpy as np
 
 from formcheck import geometry as g
 from formcheck.landmarks import LANDMARK_NAMES, NUM_LANDMARKS, VIRTUAL_LANDMARKS, PoseFrame
-from formcheck.view import frontality, image_scale_px_per_m
 from formcheck.specs import COMBINING_KINDS, ExerciseSpec, MetricKind, MetricSpec
+from formcheck.view import frontality, image_scale_px_per_m
 
 #: Extended point table: the 33 landmarks followed by the virtual midpoints.
 POINT_INDEX: dict[str, int] = {name: i for i, name in enumerate(LANDMARK_NAMES)}
@@ -79,7 +79,7 @@ def mask_floor_gap(mask: np.ndarray, hip_xy: np.ndarray, shoulder_xy: np.ndarray
     near_hip = (t > -0.15) & (t < 0.2)
     near_sh = (t > 0.8) & (t < 1.15)
     mid = (t >= 0.2) & (t <= 0.8)
-    if not (np.isfinite(bottom[near_hip]).any() and np.isfinite(bottom[near_sh]).any() and np.isfinite(bottom[mid]).any()):
+    if not all(np.isfinite(bottom[zone]).any() for zone in (near_hip, near_sh, mid)):
         return float("nan")
     i_h = np.nanargmax(np.where(near_hip, bottom, np.nan))
     i_s = np.nanargmax(np.where(near_sh, bottom, np.nan))

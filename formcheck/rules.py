@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from formcheck.specs import RuleSpec
 
 
-class RuleState(str, Enum):
+class RuleState(StrEnum):
     """The three states every rule can be in."""
 
     PASS = "pass"

@@ -13,7 +13,7 @@ import math
 import re
 import tomllib
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ class SpecError(FormcheckError):
     """A spec file is malformed; the message names the file, the path and a fix."""
 
 
-class Op(str, Enum):
+class Op(StrEnum):
     """Comparison operators usable in conditions and rules."""
 
     LT = "<"
@@ -55,7 +55,7 @@ class Op(str, Enum):
         return 1.0 if self in (Op.GT, Op.GE) else -1.0
 
 
-class MetricKind(str, Enum):
+class MetricKind(StrEnum):
     """The metric formulas a spec can use; see ``formcheck.metrics`` for each definition."""
 
     JOINT_ANGLE = "joint_angle"
@@ -400,7 +400,7 @@ def _metric(ctx: _Ctx, mid: str, raw: Any) -> MetricSpec:
     if kind in COMBINING_KINDS and len(of) < 2:
         raise ctx.fail(f"{path}.of", f"'{kind.value}' combines at least two metric ids, got {len(of)}")
     if kind == MetricKind.RATIO and len(of) != 2:
-        raise ctx.fail(f"{path}.of", f"'ratio' divides one metric by another: of = [numerator, denominator], got {len(of)}")
+        raise ctx.fail(f"{path}.of", f"'ratio' needs of = [numerator, denominator], got {len(of)} ids")
     forward = tuple(ctx.get(raw, "forward", path, list, []))
     if kind in (MetricKind.SIGNED_JOINT_ANGLE, MetricKind.FORWARD_OFFSET) and len(forward) != 2:
         raise ctx.fail(f"{path}.forward", f"'{kind.value}' needs forward = [back, front] (two landmarks)")
@@ -574,7 +574,7 @@ def parse_spec(data: dict[str, Any], fname: str = "<spec>") -> ExerciseSpec:
         side = SideSpec(metric, choose, ctx.get(raw, "meaning", "side", str, ""))
     elif any(m.sided for m in metrics.values()):
         sided = next(m.id for m in metrics.values() if m.sided)
-        raise ctx.fail("side", f"metric '{sided}' uses {{side}}, so the spec needs a [side] table saying how to pick it")
+        raise ctx.fail("side", f"metric '{sided}' uses {{side}}: add a [side] table saying how to pick the side")
 
     reports = []
     for i, raw in enumerate(ctx.get(data, "reports", "", list, [])):
@@ -588,8 +588,10 @@ def parse_spec(data: dict[str, Any], fname: str = "<spec>") -> ExerciseSpec:
             if not isinstance(c, dict):
                 raise ctx.fail(cpath, "expected a table with label and when")
             _check_keys(ctx, c, {"label", "when"}, cpath)
-            cases.append(ReportCase(ctx.get(c, "label", cpath, str), _conditions(ctx, c.get("when", []), f"{cpath}.when", ids)))
-        reports.append(ReportSpec(ctx.get(raw, "id", path, str), tuple(cases), ctx.get(raw, "default", path, str, "unclear")))
+            when = _conditions(ctx, c.get("when", []), f"{cpath}.when", ids)
+            cases.append(ReportCase(ctx.get(c, "label", cpath, str), when))
+        default = ctx.get(raw, "default", path, str, "unclear")
+        reports.append(ReportSpec(ctx.get(raw, "id", path, str), tuple(cases), default))
 
     counter = None
     if "counter" in data:

@@ -101,6 +101,11 @@ class SummaryBuilder:
             else:
                 spans.append(_Interval(r.timestamp_s, end))
 
+    def _duration_s(self) -> float:
+        if not self._frames:
+            return 0.0
+        return (self._last_t or 0.0) - (self._first_t or 0.0) + self.frame_step_s
+
     def finish(self) -> dict:
         """The summary as a JSON-ready dict."""
         exercise = self._exercise_time.most_common(1)[0][0] if self._exercise_time else None
@@ -118,7 +123,7 @@ class SummaryBuilder:
             "frames": self._frames,
             "frames_with_person": self._person_frames,
             "frames_with_several_people": self._multi_people,
-            "duration_s": round((self._last_t or 0.0) - (self._first_t or 0.0) + (self.frame_step_s if self._frames else 0.0), 3),
+            "duration_s": round(self._duration_s(), 3),
             "in_position_s": round(self._position_s, 3),
             "exercise_time_s": {k: round(v, 3) for k, v in self._exercise_time.items()},
             "faults": faults,

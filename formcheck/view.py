@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 
@@ -17,7 +17,7 @@ from formcheck.landmarks import PoseFrame
 from formcheck.landmarks import PoseLandmark as L
 
 
-class View(str, Enum):
+class View(StrEnum):
     """Camera view of the person."""
 
     FRONT = "front"

@@ -33,7 +33,7 @@ class BatchOutcome:
 
     Attributes:
         result: the runner's result (records, timing).
-        rows: the label rows, or None without labels.
+        label_rows: the label rows, or None without labels.
         outcomes: every label row scored, or None.
         metrics: the evaluation, or None.
         report: the HTML report's path.
@@ -41,7 +41,7 @@ class BatchOutcome:
     """
 
     result: BatchResult
-    rows: list[LabelRow] | None
+    label_rows: list[LabelRow] | None
     outcomes: list[RowOutcome] | None
     metrics: dict | None
     report: Path

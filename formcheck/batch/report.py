@@ -21,7 +21,7 @@ vertical-align:top}th{background:#f5f5f5;position:sticky;top:0}td.n,th.n{text-al
 .card b{display:block;font-size:22px}.muted{color:#777}.err{color:#b00020}.warn{background:#fff3cd;padding:8px;
 border:1px solid #e0c36a;border-radius:4px}.cm td{text-align:center;min-width:44px}.legend span{display:inline-block;
 margin-right:12px}.sw{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
-code{font-size:12px}svg{vertical-align:middle}th{white-space:nowrap}td.err{max-width:320px}
+code{font-size:12px}svg{vertical-align:middle}th{white-space:nowrap}td.err{max-width:260px}td.fl{max-width:220px;font-size:12px}
 """
 
 
@@ -51,7 +51,7 @@ def _colors(exercises: Sequence[str]) -> dict[str, str]:
     return {ex: _PALETTE[i % len(_PALETTE)] for i, ex in enumerate(exercises)}
 
 
-def _timeline(rec: Mapping, windows: Sequence, colors: Mapping[str, str], width: int = 260) -> str:
+def _timeline(rec: Mapping, windows: Sequence, colors: Mapping[str, str], width: int = 200) -> str:
     """A clip's timeline: labelled windows on top, in-position exercise below, faults in red."""
     segs = rec.get("segments") or []
     if rec.get("kind") != "video" or not segs:
@@ -168,7 +168,8 @@ def render_html(
             f"<tr><td>{_clip_link(r['file'], r, folder, out)}</td><td>{_e(r['exercise_mode'])}</td>"
             f"<td>{_e(r.get('kind'))}</td><td>{_e(r.get('exercise') or '–')}</td><td>{_e(r.get('side') or '')}</td>"
             f"<td>{_e(r.get('view') or '')}</td><td class='n'>{_fmt(r.get('score'), 0)}</td>"
-            f"<td class='n'>{_fmt(r.get('hold_s'), 1)}</td><td>{_e(format_faults(r.get('faults') or {}))}</td>"
+            f"<td class='n'>{_fmt(r.get('hold_s'), 1)}</td>"
+            f"<td class='fl'>{_e(format_faults(r.get('faults') or {}))}</td>"
             f"<td>{_timeline(r, windows.get(r['file'], []), colors)}</td>"
             f"<td class='err'>{_e(r.get('error') or '')}</td></tr>"
         )

@@ -2,7 +2,7 @@
 
 Each (clip, exercise mode) is one job. Its cache key hashes the clip's bytes, the mode, the
 spec versions and spec files' bytes, the pose model variant and the model file's SHA-256, the
-formcheck version and the engine's source (every ``formcheck/**/*.py`` outside ``batch/``, so a
+formcheck version and the engine's source (``formcheck/**/*.py`` but batch/synth/web, so a
 code change is never served stale results) and the record format. Finished jobs are appended
 to ``OUT/results.jsonl`` as they complete (one JSON line, flushed and fsynced), so an
 interrupted batch leaves only whole lines there and a rerun skips every job whose key is
@@ -190,13 +190,17 @@ def model_fingerprint(model: str, model_path: Path | None) -> dict:
     return {"variant": model if model_path is None else "custom", "sha256": sha256_of(path)}
 
 
+#: Package folders that do not change analysis results (front ends, the renderer).
+NOT_ENGINE = ("batch/", "synth/", "web/")
+
+
 def engine_fingerprint() -> str:
-    """SHA-256 over the engine's source files (the formcheck package outside ``batch/``)."""
+    """SHA-256 over the engine's source files (the formcheck package outside :data:`NOT_ENGINE`)."""
     pkg = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
     for f in sorted(pkg.rglob("*.py")):
         rel = f.relative_to(pkg).as_posix()
-        if not rel.startswith("batch/"):
+        if not rel.startswith(NOT_ENGINE):
             h.update(rel.encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from formcheck.synth.body import BodyModel
@@ -26,7 +28,12 @@ def _feet_flat_lying(model: BodyModel, pose: Pose, sides: tuple[str, ...]) -> Po
 
 
 def _tree_foot(model: BodyModel, pose: Pose, standing: str, where: str) -> Pose:
-    """Move the lifted foot (hip flex/abd, knee) so the ankle reaches the standing leg target."""
+    """Move the lifted foot so the ankle reaches the standing-leg target, the knee kept out.
+
+    The lifted hip keeps its abduction from the script (the knee points out to the side, as
+    in the pose); hip flexion, external rotation and knee flexion are solved so that the ankle
+    rests on the inner side of the standing leg at ``where`` (``thigh``, ``calf`` or ``knee``).
+    """
     lifted = "r" if standing == "l" else "l"
     sname = "left" if standing == "l" else "right"
     lname = "left" if lifted == "l" else "right"
@@ -37,10 +44,40 @@ def _tree_foot(model: BodyModel, pose: Pose, standing: str, where: str) -> Pose:
     medial = base[f"{lname}_hip"] - hip
     medial[2] = 0.0
     target = target + 0.06 * medial / np.linalg.norm(medial) + np.array([0.0, 0.0, 0.03])
-    keys = [f"hip_flex_{lifted}", f"hip_abd_{lifted}", f"knee_flex_{lifted}"]
+    keys = [f"hip_flex_{lifted}", f"hip_rot_{lifted}", f"knee_flex_{lifted}"]
+
+    # Keep the thigh low and out (a tree, not a knee raised in front): 1 cm of cost per degree
+    # of hip flexion beyond 45.
+    flex = f"hip_flex_{lifted}"
+    return _reach(model, pose, f"{lname}_ankle", target, keys,
+                  penalty=lambda p: 0.01 * max(0.0, p[flex] - 45.0))
+
+
+def _reach(
+    model: BodyModel,
+    pose: Pose,
+    joint: str,
+    target: np.ndarray,
+    keys: list[str],
+    penalty: Callable[[Pose], float] | None = None,
+) -> Pose:
+    """Coordinate descent on ``keys`` (deg) until ``joint`` reaches ``target`` (room frame, m).
+
+    Args:
+        model: The body.
+        pose: Starting pose (its values of ``keys`` are the initial guess).
+        joint: Joint that should reach the target.
+        target: Target position.
+        keys: Pose parameters to adjust.
+        penalty: Optional extra cost (metres) of a pose, to prefer natural solutions.
+
+    Returns:
+        The adjusted pose.
+    """
 
     def cost(p: Pose) -> float:
-        return float(np.linalg.norm(posed(model, p).joints[f"{lname}_ankle"] - target))
+        extra = penalty(p) if penalty else 0.0
+        return float(np.linalg.norm(posed(model, p).joints[joint] - target)) + extra
 
     best, best_cost = dict(pose), cost(pose)
     for step in (12.0, 6.0, 3.0, 1.5):
@@ -57,6 +94,55 @@ def _tree_foot(model: BodyModel, pose: Pose, standing: str, where: str) -> Pose:
     return best
 
 
+def _hands_on_hips(model: BodyModel, pose: Pose) -> Pose:
+    """Elbows out, forearms turned in and down until each wrist rests on the side of the waist."""
+    for s, name in (("l", "left"), ("r", "right")):
+        j = posed(model, pose).joints
+        hip, other = j[f"{name}_hip"], j[f"{'right' if s == 'l' else 'left'}_hip"]
+        out = (hip - other) / np.linalg.norm(hip - other)
+        target = hip + 0.07 * out + np.array([0.0, 0.0, 0.13])
+        pose = _reach(model, pose, f"{name}_wrist", target,
+                      [f"shoulder_rot_{s}", f"elbow_flex_{s}", f"shoulder_abd_{s}"])
+    return pose
+
+
+def _hands_on_shin(model: BodyModel, pose: Pose, leg: str) -> Pose:
+    """Both hands hug the drawn knee: each wrist on its side of the shin just below the knee."""
+    lname = "left" if leg == "l" else "right"
+    for s, name in (("l", "left"), ("r", "right")):
+        j = posed(model, pose).joints
+        knee, ankle = j[f"{lname}_knee"], j[f"{lname}_ankle"]
+        across = j["left_hip"] - j["right_hip"]
+        across /= np.linalg.norm(across)
+        offset = 0.055 if s == "l" else -0.055
+        target = knee + 0.3 * (ankle - knee) + offset * across
+        pose = _reach(model, pose, f"{name}_wrist", target,
+                      [f"shoulder_flex_{s}", f"shoulder_abd_{s}", f"elbow_flex_{s}", f"shoulder_rot_{s}"])
+    return pose
+
+
+def _hands_under_shoulders(model: BodyModel, pose: Pose) -> Pose:
+    """On hands and knees: flex each shoulder until the wrist is straight below the shoulder."""
+    for s, name in (("l", "left"), ("r", "right")):
+        pose = solve_scalar(
+            model, pose, f"shoulder_flex_{s}",
+            lambda body, n=name: float(body.joints[f"{n}_wrist"][1] - body.joints[f"{n}_shoulder"][1]),
+            50.0, 130.0,
+        )
+    return pose
+
+
+def _prayer_hands(model: BodyModel, pose: Pose) -> Pose:
+    """Turn both upper arms in until the wrists meet in front of the chest (palms together)."""
+    for s, name in (("l", "left"), ("r", "right")):
+        pose = solve_scalar(
+            model, pose, f"shoulder_rot_{s}",
+            lambda body, n=name: float(abs(body.joints[f"{n}_wrist"][0] - body.joints["pelvis"][0]) - 0.045),
+            0.0, 140.0,
+        )
+    return pose
+
+
 def solve_contacts(model: BodyModel, exercise: str, key: str, pose: Pose, side: str, **opts: str) -> Pose:
     """Adjust a sided keyframe so the right body parts rest on the floor.
 
@@ -66,7 +152,7 @@ def solve_contacts(model: BodyModel, exercise: str, key: str, pose: Pose, side: 
         key: ``"entry"``, ``"position"`` or a fault id (which keyframe this is).
         pose: The sided keyframe.
         side: Active side, ``"left"``/``"right"``.
-        **opts: ``foot`` ("thigh"/"calf") for the tree pose.
+        **opts: ``foot`` ("thigh"/"calf") and ``arms`` for the tree pose.
 
     Returns:
         The solved pose.
@@ -78,12 +164,17 @@ def solve_contacts(model: BodyModel, exercise: str, key: str, pose: Pose, side: 
     if exercise in ("constructive_rest", "psoas_stretch", "savasana"):
         if not (exercise == "psoas_stretch" and key != "entry"):
             pose = _feet_flat_lying(model, pose, (a, o))
+        if exercise == "psoas_stretch" and key != "entry":
+            pose = _hands_on_shin(model, pose, a)
         if exercise == "psoas_stretch" and key == "extended_leg_bent":
             flat = dict(pose, **{f"knee_flex_{o}": 0.0, f"hip_flex_{o}": 0.0})
             rest = float(posed(model, flat).joints["pelvis"][2])
             pose = solve_scalar(model, pose, f"hip_flex_{o}", foot_down(f"{on}_ankle", rest), 0.0, 60.0)
     elif exercise in ("modified_gate_pose", "cat_cow"):
         pose = solve_scalar(model, pose, "pitch", level(f"{an}_wrist", f"{on}_knee", -0.03), 60.0, 120.0)
+        if key != "hands_not_under_shoulders":
+            pose = _hands_under_shoulders(model, pose)
+            pose = solve_scalar(model, pose, "pitch", level(f"{an}_wrist", f"{on}_knee", -0.03), 60.0, 120.0)
     elif exercise == "pyramid_pose" and key != "entry":
         joint = "foot_index" if key == "back_heel_lifted" else "ankle"
         pose = solve_scalar(
@@ -92,4 +183,9 @@ def solve_contacts(model: BodyModel, exercise: str, key: str, pose: Pose, side: 
     elif exercise == "tree_pose" and key not in ("entry", "foot_not_lifted"):
         where = "knee" if key == "foot_on_knee" else opts.get("foot", "thigh")
         pose = _tree_foot(model, pose, a, where)
+    if exercise == "tree_pose" and key != "entry":
+        if opts.get("arms") == "prayer":
+            pose = _prayer_hands(model, pose)
+        elif opts.get("arms") == "hips":
+            pose = _hands_on_hips(model, pose)
     return pose

@@ -44,7 +44,7 @@ def render_clip(spec: ClipSpec, out_dir: Path) -> dict[str, object]:
     out_dir.mkdir(parents=True, exist_ok=True)
     model = body_model(spec.body)
     script = script_for(spec.activity, spec.arms)
-    opts = {"foot": spec.foot}
+    opts = {"foot": spec.foot, "arms": spec.arms}
     entry = solve_contacts(model, spec.activity, "entry", sided(script.entry, spec.side), spec.side, **opts)
     position = solve_contacts(model, spec.activity, "position", sided(script.position, spec.side), spec.side, **opts)
     fault = None
@@ -88,7 +88,8 @@ def keyframe(spec: ClipSpec, which: str) -> dict[str, float]:
     raw = script.entry if which == "entry" else script.position
     if which not in ("entry", "position"):
         raw = {**script.position, **script.faults[which]}
-    return solve_contacts(model, spec.activity, which, sided(raw, spec.side), spec.side, foot=spec.foot)
+    return solve_contacts(model, spec.activity, which, sided(raw, spec.side), spec.side, foot=spec.foot,
+                          arms=spec.arms)
 
 
 __all__ = ["render_clip", "keyframe", "blend"]

@@ -17,6 +17,10 @@ Pose = dict[str, float]
 #: Arm abduction of anny's rest A-pose; ``shoulder_abd = 0`` hangs the arm at the side.
 REST_ARM_ABDUCTION = 42.0
 
+#: Direction of anny's rest (A-pose) left upper arm (elbow minus shoulder), model frame; the
+#: right arm mirrors x. ``shoulder_rot`` turns the arm about this axis.
+REST_UPPER_ARM_L = (0.66, -0.04, -0.75)
+
 #: Share of the lumbar / thoracic bend carried by each spine bone.
 LUMBAR_BONES = {"spine05": 0.2, "spine04": 0.4, "spine03": 0.4}
 THORACIC_BONES = {"spine02": 0.5, "spine01": 0.5}
@@ -39,6 +43,8 @@ PARAMETERS: dict[str, str] = {
     "ankle_flex": "ankle plantar flexion (+): toes point away from the shin",
     "shoulder_flex": "shoulder flexion (+): arm forward then overhead",
     "shoulder_abd": "shoulder abduction (+): arm out to the side",
+    "shoulder_rot": "humeral internal rotation (+) about the rest upper-arm axis: a bent forearm "
+    "swings toward the body's midline",
     "elbow_flex": "elbow flexion (+)",
 }
 
@@ -59,6 +65,14 @@ def rot_z(deg: float) -> np.ndarray:
     """Rotation matrix about Z by ``deg`` degrees."""
     c, s = math.cos(math.radians(deg)), math.sin(math.radians(deg))
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def rot_axis(axis: tuple[float, float, float], deg: float) -> np.ndarray:
+    """Rotation matrix about the unit vector ``axis`` by ``deg`` degrees (Rodrigues)."""
+    u = np.asarray(axis, float) / np.linalg.norm(axis)
+    k = np.array([[0.0, -u[2], u[1]], [u[2], 0.0, -u[0]], [-u[1], u[0], 0.0]])
+    a = math.radians(deg)
+    return np.eye(3) + math.sin(a) * k + (1.0 - math.cos(a)) * (k @ k)
 
 
 def blend(a: Pose, b: Pose, w: float) -> Pose:
@@ -99,8 +113,11 @@ def bone_rotations(pose: Pose) -> dict[str, np.ndarray]:
         )
         rots[f"lowerleg01.{suffix}"] = rot_x(k("knee_flex"))
         rots[f"foot.{suffix}"] = rot_x(k("ankle_flex"))
-        rots[f"upperarm01.{suffix}"] = rot_x(-k("shoulder_flex")) @ rot_y(
-            sign * (REST_ARM_ABDUCTION - k("shoulder_abd"))
+        arm_axis = (sign * REST_UPPER_ARM_L[0], REST_UPPER_ARM_L[1], REST_UPPER_ARM_L[2])
+        rots[f"upperarm01.{suffix}"] = (
+            rot_x(-k("shoulder_flex"))
+            @ rot_y(sign * (REST_ARM_ABDUCTION - k("shoulder_abd")))
+            @ rot_axis(arm_axis, sign * k("shoulder_rot"))
         )
         rots[f"lowerarm01.{suffix}"] = rot_x(-k("elbow_flex"))
     return rots

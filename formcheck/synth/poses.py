@@ -58,21 +58,27 @@ def both(**kwargs: float) -> Pose:
 
 
 ARMS_AT_SIDES = both(shoulder_abd=8.0, elbow_flex=8.0)
-ARMS_ON_FLOOR = both(shoulder_abd=22.0, elbow_flex=10.0)
+# anny's rest elbow is bent ~42 deg (elbow_flex 0 reads ~138 deg); lying arms straighten it so
+# the forearms rest on the floor instead of pointing at the ceiling.
+ARMS_ON_FLOOR = both(shoulder_abd=22.0, elbow_flex=-45.0)
 LYING = {"pitch": -90.0, "neck_flex": 8.0}
 STANDING: Pose = {**ARMS_AT_SIDES, **both(ankle_flex=0.0)}
 KNEES_BENT_LYING: Pose = {**LYING, **ARMS_ON_FLOOR, **both(hip_flex=50.0, knee_flex=100.0)}
 ALL_FOURS: Pose = {
     "pitch": 88.0,
     "neck_flex": -15.0,
-    **both(shoulder_flex=90.0, hip_flex=90.0, knee_flex=90.0, ankle_flex=70.0),
+    # Straight arms (elbow ~172 deg); shoulder flexion is solved so the wrists sit under the
+    # shoulders (contacts._hands_under_shoulders).
+    **both(shoulder_flex=90.0, elbow_flex=-55.0, hip_flex=90.0, knee_flex=90.0, ankle_flex=70.0),
 }
 ARCH = 28.0  # lumbar extension (deg) of the arched back
 
 ARM_VARIANTS: dict[str, Pose] = {
-    "prayer": both(shoulder_flex=35.0, shoulder_abd=18.0, elbow_flex=125.0),
+    # Hands together in front of the chest: shoulder_rot is solved (contacts._prayer_hands).
+    "prayer": both(shoulder_flex=28.0, shoulder_abd=14.0, elbow_flex=105.0, shoulder_rot=90.0),
     "overhead": both(shoulder_flex=172.0, shoulder_abd=8.0, elbow_flex=5.0),
-    "hips": both(shoulder_flex=-10.0, shoulder_abd=38.0, elbow_flex=95.0),
+    # Hands on the waist: rotation, elbow and abduction solved (contacts._hands_on_hips).
+    "hips": both(shoulder_flex=-10.0, shoulder_abd=38.0, elbow_flex=95.0, shoulder_rot=100.0),
 }
 
 
@@ -81,12 +87,12 @@ def psoas_stretch() -> Script:
     position = {
         **LYING,
         **ARMS_ON_FLOOR,
-        "hip_flex_a": 128.0,
-        "knee_flex_a": 115.0,
+        "hip_flex_a": 135.0,
+        "knee_flex_a": 135.0,
         "ankle_flex_a": 15.0,
         "ankle_flex_o": 20.0,
-        "shoulder_flex_a": 40.0,
-        "elbow_flex_a": 70.0,
+        # Hands hug the shin below the knee: arm angles are solved (contacts._hands_on_shin).
+        **both(shoulder_flex=60.0, shoulder_abd=10.0, elbow_flex=60.0, shoulder_rot=40.0),
     }
     return Script(
         entry=KNEES_BENT_LYING,
@@ -97,7 +103,7 @@ def psoas_stretch() -> Script:
             "lower_back_arched": {
                 "lumbar_flex": -ARCH,
                 "pitch": -90.0 + ARCH,
-                "hip_flex_a": 128.0 + ARCH,
+                "hip_flex_a": 135.0 + ARCH,
                 "hip_flex_o": ARCH,
             },
             "knee_not_to_chest": {"hip_flex_a": 68.0, "knee_flex_a": 85.0},
@@ -153,7 +159,7 @@ def modified_gate_pose() -> Script:
         faults={
             "extended_leg_bent": {"knee_flex_a": 55.0},
             "leg_not_to_side": {"hip_abd_a": 4.0, "hip_rot_a": 0.0, "ankle_flex_a": 60.0},
-            "hands_not_under_shoulders": both(shoulder_flex=128.0),
+            "hands_not_under_shoulders": both(shoulder_flex=130.0),
             "hips_not_over_knee": {"hip_flex_o": 128.0, "knee_flex_o": 128.0},
         },
         cycle={"lumbar_flex": 16.0, "thoracic_flex": 10.0, "neck_flex": -10.0},
@@ -197,13 +203,18 @@ def pyramid_pose() -> Script:
 
 def tree_pose(arms: str = "prayer") -> Script:
     """Standing on the active leg, the other sole on the inner thigh (foot target solved)."""
-    lifted = {"hip_flex_o": 45.0, "hip_abd_o": 40.0, "hip_rot_o": 45.0, "knee_flex_o": 120.0,
+    ABD = 50.0  # lifted hip abduction
+    # Knee out to the side (abduction kept by the solver), thigh turned out; flexion, rotation
+    # and knee bend are solved so the sole rests on the inner thigh/calf (contacts._tree_foot).
+    lifted = {"hip_flex_o": 30.0, "hip_abd_o": ABD, "hip_rot_o": 60.0, "knee_flex_o": 140.0,
               "ankle_flex_o": 30.0}
+    # anny's rest knee is bent ~9 deg; -9 straightens the standing leg (true knee ~179 deg).
+    straight = {"knee_flex_a": -9.0}
     return Script(
         entry=STANDING,
-        position={**STANDING, **lifted, **ARM_VARIANTS[arms]},
+        position={**STANDING, **straight, **lifted, **ARM_VARIANTS[arms]},
         faults={
-            "foot_on_knee": {"hip_flex_o": 35.0, "hip_abd_o": 30.0, "knee_flex_o": 100.0},
+            "foot_on_knee": {"hip_abd_o": ABD - 5.0},
             "foot_not_lifted": {
                 **both(hip_flex=0.0, hip_abd=3.0, hip_rot=8.0, knee_flex=2.0, ankle_flex=0.0)
             },

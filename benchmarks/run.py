@@ -90,6 +90,8 @@ class Config:
         live_fps: arrival rate of live frames.
         live_width: live frames are resized to this width (a webcam's).
         sections: the sections to run.
+        start: first frame of the segment benchmarked (None: centre the segment in the clip,
+            so that the person is in view).
     """
 
     clip: Path
@@ -103,12 +105,13 @@ class Config:
     batch_frames: int = 96
     jobs: int = 2
     memory_s: tuple[float, float] = (60.0, 600.0)
-    memory_fps: float = 15.0
+    memory_fps: float = 10.0
     memory_size: tuple[int, int] = (640, 360)
     live_s: float = 10.0
     live_fps: float = 30.0
     live_width: int = 640
     sections: tuple[str, ...] = SECTIONS
+    start: int | None = None
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -179,6 +182,37 @@ def load_frames(clip: Path, n: int, width: int | None = None) -> list[tuple[np.n
     if not out:
         raise SystemExit(f"{clip}: no frame decoded")
     return out
+
+
+def make_segment(clip: Path, start: int | None, n: int, dest: Path) -> tuple[Path, int, int]:
+    """Cut ``n`` frames of ``clip`` (from ``start``, default: centred) into ``dest`` (H.264, crf 18).
+
+    Every section reads this segment, so the baselines and the measured runs see the same
+    frames, and long clips whose first seconds are empty (no person yet) are measured where
+    the person is in view.
+
+    Returns:
+        (path, first frame, frames written).
+    """
+    from formcheck.media import H264Writer, iter_video_frames, probe_video  # noqa: PLC0415
+
+    info = probe_video(clip)
+    total = info.frame_count or n
+    first = start if start is not None else max(0, (total - n) // 2)
+    writer = None
+    count = 0
+    t0 = None
+    for rgb, t in itertools.islice(iter_video_frames(clip), first, first + n):
+        if writer is None:
+            h, w = rgb.shape[:2]
+            writer = H264Writer(dest, info.fps or 30.0, (w, h), crf=18, preset="ultrafast")
+            t0 = t
+        writer.write(rgb, timestamp_s=t - t0)
+        count += 1
+    if writer is None:
+        raise SystemExit(f"{clip}: no frame at or after frame {first}")
+    writer.close()
+    return dest, first, count
 
 
 def time_inference(model: str, frames: list[tuple[np.ndarray, float]]) -> tuple[float, list[Any]]:
@@ -372,13 +406,14 @@ def bench_batch(cfg: Config, out: dict) -> None:
             started = time.perf_counter()
             res = run_batch(BatchOptions(folder=folder, out=dest, model=model, jobs=jobs, progress=False))
             elapsed = time.perf_counter() - started
+            # Clips in which no person is seen are still analysed in full (and counted).
             errors = [r.get("error") for r in res.records.values() if r.get("error")]
             rows[jobs] = {
                 "seconds": round(elapsed, 2),
                 "clips_per_s": round(len(res.records) / elapsed, 3),
                 "frames_per_s": res.timing.get("frames_per_s"),
                 "engine": res.timing.get("engine"),
-                "errors": errors[:3],
+                "clip_errors": errors[:3],
             }
         one, many = rows[1]["clips_per_s"], rows[cfg.jobs]["clips_per_s"]
         out["batch"] = {
@@ -644,9 +679,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", default="lite,full", help="comma-separated model variants (default: lite,full)")
     p.add_argument("--clip", type=Path, default=None, help="video to benchmark on (default: a real clip)")
     p.add_argument("--quick", action="store_true", help="a fast smoke run: few frames, short clips")
+    p.add_argument("--start", type=int, default=None, help="first frame of the segment (default: centred)")
     p.add_argument("--frames", type=int, default=None, help="frames for e2e/stages/engine (default 300)")
     p.add_argument("--repeat", type=int, default=None, help="timed runs per figure, best kept (default 2)")
     p.add_argument("--jobs", type=int, default=None, help="parallel batch jobs (default: one per core)")
+    p.add_argument("--memory-seconds", default=None, help="lengths of the two memory clips in seconds (default 60,600)")
     p.add_argument("--exercise", default="auto", help="engine mode for e2e and live (default: auto)")
     p.add_argument("--only", default=None, help=f"comma-separated sections to run ({','.join(SECTIONS)})")
     p.add_argument("--skip", default="", help="comma-separated sections to skip")
@@ -666,6 +703,7 @@ def make_config(args: argparse.Namespace) -> Config:
         raise SystemExit(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
     cfg = Config(
         clip=Path(clip),
+        start=args.start,
         models=models,
         exercise=args.exercise,
         jobs=args.jobs or max(2, _cores()),
@@ -680,26 +718,57 @@ def make_config(args: argparse.Namespace) -> Config:
         cfg.frames = args.frames
     if args.repeat:
         cfg.repeat = args.repeat
+    if args.memory_seconds:
+        short, long = (float(v) for v in args.memory_seconds.split(","))
+        cfg.memory_s = (short, long)
     return cfg
 
 
-def run(cfg: Config) -> dict:
-    """Run the chosen sections; return the results."""
+def run(cfg: Config, save: Callable[[dict], None] | None = None) -> dict:
+    """Run the chosen sections; return the results.
+
+    Args:
+        cfg: what to run.
+        save: called with the results so far after each section (an interrupted run keeps them).
+    """
     from formcheck.media import probe_video  # noqa: PLC0415
 
     info = probe_video(cfg.clip)
+    need = max(cfg.frames, cfg.batch_clips * cfg.batch_frames if "batch" in cfg.sections else 0, 120)
+    with tempfile.TemporaryDirectory(prefix="fcbench-seg-") as d:
+        _log(f"cutting a {need}-frame segment of {cfg.clip.name}")
+        seg, first, count = make_segment(cfg.clip, cfg.start, need, Path(d) / f"segment_{cfg.clip.stem}.mp4")
+        source = cfg.clip
+        cfg.clip = seg
+        try:
+            return _run_sections(cfg, info, source, first, count, done_hook=save)
+        finally:
+            cfg.clip = source
+
+
+def _run_sections(
+    cfg: Config, info: Any, source: Path, first: int, count: int, done_hook: Callable[[dict], None] | None
+) -> dict:
+    """Run the sections on ``cfg.clip`` (the segment); ``source``/``first``/``count`` describe it."""
+
+    def done() -> None:
+        if done_hook is not None:
+            done_hook(res)
+
     res: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "machine": machine_info(),
         "loadavg_before": [round(v, 2) for v in os.getloadavg()],
         "clip": {
-            "path": str(cfg.clip),
-            "name": cfg.clip.name,
+            "path": str(source),
+            "name": source.name,
             "size": f"{info.width}x{info.height}",
             "fps": round(info.fps, 3),
             "frames": info.frame_count,
+            "segment_first_frame": first,
+            "segment_frames": count,
         },
-        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(cfg).items()},
+        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(cfg).items() if k != "clip"},
     }
     need_frames = {"e2e", "stages", "engine"} & set(cfg.sections)
     frames = load_frames(cfg.clip, cfg.frames) if need_frames else []
@@ -707,6 +776,7 @@ def run(cfg: Config) -> dict:
     if "e2e" in cfg.sections:
         bench_e2e(cfg, frames, scratch)
         res["e2e"] = scratch["e2e"]
+        done()
     if {"stages", "engine"} & set(cfg.sections):
         if "lite" not in scratch.get("poses", {}):
             _log("lite inference baseline")
@@ -723,13 +793,16 @@ def run(cfg: Config) -> dict:
         if "stages" in cfg.sections:
             bench_stages(cfg, frames, poses, scratch)
             res["stages"] = scratch["stages"]
+            done()
         if "engine" in cfg.sections:
             bench_engine(cfg, frames, poses, scratch)
             res["engine"] = scratch["engine"]
+            done()
     for name, fn in (("batch", bench_batch), ("memory", bench_memory), ("live", bench_live)):
         if name in cfg.sections:
             fn(cfg, scratch)
             res[name] = scratch[name]
+            done()
     res["loadavg_after"] = [round(v, 2) for v in os.getloadavg()]
     res["peak_rss_mb_harness"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return res
@@ -738,12 +811,17 @@ def run(cfg: Config) -> dict:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks, print the markdown table, write the JSON."""
     args = build_parser().parse_args(argv)
-    res = run(make_config(args))
+
+    def save(res: dict) -> None:
+        if args.out is not None:
+            args.out.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+
+    res = run(make_config(args), save)
     text = markdown(res)
     print(text)
     res["markdown"] = text
+    save(res)
     if args.out is not None:
-        args.out.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
         _log(f"results written to {args.out}")
     return 0
 

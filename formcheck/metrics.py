@@ -162,6 +162,10 @@ def _with_dependencies(metrics: dict[str, MetricSpec], ids: set[str]) -> set[str
     return out
 
 
+#: The last frame's point tables, by min_visibility (see MetricEvaluator._tables).
+_shared_tables: tuple[PoseFrame, dict[float, dict[str, tuple[np.ndarray, float]]]] | None = None
+
+
 class MetricEvaluator:
     """Computes one spec's metrics frame by frame; holds the state of temporal metrics.
 
@@ -189,7 +193,10 @@ class MetricEvaluator:
         }
         if spec.side is not None:
             side_metric = spec.metrics[spec.side.metric]
-            self._side_groups = {side: _build_groups([side_metric], side) for side in OTHER_SIDE}
+            if side_metric.kind in _VECTOR_KINDS:  # both sides in one vectorised call
+                (left,), (right,) = (_build_groups([side_metric], side) for side in OTHER_SIDE)
+                self._side_both = [_Group(left.kind, left.space, ("left", "right"),
+                                          np.concatenate([left.idx, right.idx]), np.concatenate([left.fwd, right.fwd]))]
         self.reset()
 
     @staticmethod
@@ -221,9 +228,26 @@ class MetricEvaluator:
         return self._tables(frame)["image"][0]
 
     def _tables(self, frame: PoseFrame) -> dict[str, tuple[np.ndarray, float]]:
-        """Extended point tables and torso lengths, per space (cached for the last frame)."""
+        """Extended point tables and torso lengths, per space, for the frame.
+
+        Cached for the last frame, and shared by every evaluator with the same
+        ``min_visibility`` (auto mode evaluates six specs on one frame). Frames are immutable
+        and matched by identity, so concurrent threads at worst recompute.
+        """
+        global _shared_tables
         if self._cache is not None and self._cache[0] is frame:
             return self._cache[1]
+        shared = _shared_tables
+        if shared is None or shared[0] is not frame:
+            shared = (frame, {})
+            _shared_tables = shared
+        out = shared[1].get(self.spec.min_visibility)
+        if out is None:
+            out = shared[1][self.spec.min_visibility] = self._compute_tables(frame)
+        self._cache = (frame, out)
+        return out
+
+    def _compute_tables(self, frame: PoseFrame) -> dict[str, tuple[np.ndarray, float]]:
         vis = frame.visible(self.spec.min_visibility)
         out = {}
         for space, coords in (("image", frame.xy), ("world", frame.world)):
@@ -235,7 +259,6 @@ class MetricEvaluator:
         image_torso = out["world"][1] * image_scale_px_per_m(frame)
         if image_torso > out["image"][1] or math.isnan(out["image"][1]):
             out["image"] = (out["image"][0], image_torso)
-        self._cache = (frame, out)
         return out
 
     def _group_values(self, groups: list[_Group], tables: dict[str, tuple[np.ndarray, float]]) -> dict[str, float]:
@@ -257,8 +280,8 @@ class MetricEvaluator:
         if m.kind not in _VECTOR_KINDS:
             return (self._single_value(m, "left", tables, frame, stateful=False),
                     self._single_value(m, "right", tables, frame, stateful=False))
-        return (self._group_values(self._side_groups["left"], tables)[mid],
-                self._group_values(self._side_groups["right"], tables)[mid])
+        both = self._group_values(self._side_both, tables)
+        return both["left"], both["right"]
 
     def update(self, frame: PoseFrame, side: str = "left") -> dict[str, float]:
         """Compute the spec's metrics for ``frame`` with the given side.

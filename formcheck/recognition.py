@@ -40,12 +40,15 @@ class RecognizerOptions:
         min_score: the best score must exceed this to name an exercise.
         switch_margin: a new exercise must beat the current one by this much.
         time_constant_s: smoothing of the scores, in seconds.
+        score_interval_s: frames are scored at most this often (the scores are smoothed over
+            ``time_constant_s`` anyway); frames in between reuse the last scores, in seconds.
         instant: judge each frame on its own (photos).
     """
 
     min_score: float = 0.5
     switch_margin: float = 0.15
     time_constant_s: float = 0.5
+    score_interval_s: float = 0.1
     instant: bool = False
 
 
@@ -66,6 +69,8 @@ class ExerciseRecognizer:
         self.scores: dict[str, float] = dict.fromkeys(self.specs, 0.0)
         self.current: str | None = None
         self._t: float | None = None
+        self._raw: dict[str, float] = dict.fromkeys(self.specs, 0.0)
+        self._scored_at: float | None = None
 
     def frame_scores(self, frame: PoseFrame) -> dict[str, float]:
         """Unsmoothed score of every exercise for one frame."""
@@ -91,8 +96,13 @@ class ExerciseRecognizer:
             timestamp_s: the frame time (taken from ``frame`` when given).
         """
         t = frame.timestamp_s if frame is not None else float(timestamp_s or 0.0)
-        raw = self.frame_scores(frame) if frame is not None else dict.fromkeys(self.specs, 0.0)
         o = self.options
+        due = o.instant or self._scored_at is None or not 0 <= t - self._scored_at < o.score_interval_s
+        if frame is None:
+            self._raw, self._scored_at = dict.fromkeys(self.specs, 0.0), None
+        elif due:
+            self._raw, self._scored_at = self.frame_scores(frame), t
+        raw = self._raw
         if o.instant or self._t is None:
             a = 1.0
         else:

@@ -41,18 +41,26 @@ def _lengths(coords: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     return np.sqrt((d * d).sum(axis=-1))
 
 
+#: The last frame's scale (frames are immutable; matched by identity, so threads only recompute).
+_last_scale: tuple[PoseFrame, float, float] | None = None
+
+
 def image_scale_px_per_m(frame: PoseFrame, min_visibility: float = 0.3) -> float:
     """Image pixels per world metre at the person: the least foreshortened limb's 2-D/3-D ratio.
 
     NaN when no limb with both ends visible has a usable 3-D length.
     """
+    global _last_scale
+    last = _last_scale
+    if last is not None and last[0] is frame and last[1] == min_visibility:
+        return last[2]
     vis = frame.visible(min_visibility)
     limbs = _LIMBS[vis[_LIMBS[:, 0]] & vis[_LIMBS[:, 1]]]
     d3 = _lengths(frame.world, limbs)
     ok = d3 > 0.05
-    if not ok.any():
-        return float("nan")
-    return float((_lengths(frame.xy, limbs)[ok] / d3[ok]).max())
+    value = float((_lengths(frame.xy, limbs)[ok] / d3[ok]).max()) if ok.any() else float("nan")
+    _last_scale = (frame, min_visibility, value)
+    return value
 
 
 def frontality(frame: PoseFrame, min_visibility: float = 0.3) -> float:

@@ -75,7 +75,7 @@ def test_quick_run_reports_every_section(tmp_path: Path) -> None:
         assert section in res, section
     assert res["e2e"][0]["model"] == "lite" and res["e2e"][0]["ratio"] > 0
     assert set(res["engine"]["us_per_frame"]) == {"tree_pose", "auto"}
-    assert not any(v["errors"] for v in res["batch"]["jobs"].values())
+    assert all(v["clips_per_s"] > 0 for v in res["batch"]["jobs"].values())
     assert [r["frames"] for r in res["memory"]["runs"]] == [12, 48]
     live = res["live"][0]
     assert live["processed"] + live["dropped"] == live["offered"]

@@ -331,12 +331,13 @@ def test_truncated_video_yields_what_is_there(tmp_path: Path) -> None:
 def test_corrupt_video(tmp_path: Path) -> None:
     full = _write_video(tmp_path / "full.mp4", n=60, size=(160, 120))
     data = bytearray(full.read_bytes())
-    mid = len(data) // 2
-    data[mid : mid + 500] = bytes(500)
+    for frac in (0.3, 0.5, 0.7):  # decoders shrug off some damage: hit several packets
+        at = int(len(data) * frac)
+        data[at : at + 500] = bytes(500)
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(bytes(data))
-    frames = list(iter_video_frames(bad))  # lenient: skips the damaged packet
-    assert 40 < len(frames) <= 60
+    frames = list(iter_video_frames(bad))  # lenient: skips the damaged packets
+    assert 30 < len(frames) < 60
     with pytest.raises(MediaError, match="corrupt") as info:
         list(iter_video_frames(bad, strict=True))
     assert "bad.mp4" in str(info.value)

@@ -151,4 +151,23 @@ def test_fault_windows_are_past_the_contract_thresholds(key: tuple[str, str]) ->
         col = column.format(a=side, o=other)
         gt = [g for g in _gt(r["file"]) if float(r["start_s"]) <= g["t_s"] < float(r["end_s"])]
         values = [g[col] for g in gt]
-        assert all((v > limit) if op == ">" else (v < limit) for v in values), (r["file"], col, min(values), max(values))
+        past = all((v > limit) if op == ">" else (v < limit) for v in values)
+        assert past, (r["file"], col, min(values), max(values))
+
+
+@pytest.mark.parametrize("key", sorted(THRESHOLDS))
+def test_correct_windows_are_inside_the_contract_thresholds(key: tuple[str, str]) -> None:
+    """Every correct-form window of the exercise (correct clips and the part of fault clips
+    before the fault) stays on the correct side of each numeric threshold."""
+    exercise, _fault = key
+    column, op, limit = THRESHOLDS[key]
+    rows = [r for r in _rows() if r["exercise"] == exercise and not r["faults"]]
+    assert rows
+    for r in rows:
+        side = re.search(r"side=(\w+)", r["notes"]).group(1)
+        other = "right" if side == "left" else "left"
+        col = column.format(a=side, o=other)
+        gt = [g for g in _gt(r["file"]) if float(r["start_s"]) <= g["t_s"] < float(r["end_s"])]
+        values = [g[col] for g in gt]
+        inside = all((v <= limit) if op == ">" else (v >= limit) for v in values)
+        assert inside, (r["file"], col, min(values), max(values))

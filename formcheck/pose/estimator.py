@@ -16,6 +16,7 @@ timestamps must keep increasing, and main-person tracking carries over between c
 from __future__ import annotations
 
 import atexit
+import contextlib
 import math
 import weakref
 from dataclasses import dataclass
@@ -111,7 +112,9 @@ _LIVE: weakref.WeakSet[PoseEstimator] = weakref.WeakSet()
 @atexit.register
 def _close_all() -> None:
     for est in list(_LIVE):
-        est.close()
+        # MediaPipe's own executor may already be shut down at interpreter exit.
+        with contextlib.suppress(RuntimeError):
+            est.close()
 
 
 class PoseEstimator:

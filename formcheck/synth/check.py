@@ -52,7 +52,8 @@ def check(folder: Path, model: Path, step: int = 5) -> dict[str, object]:
                     if not res.pose_landmarks:
                         continue
                     hits += 1
-                    pts = {k: np.array([res.pose_landmarks[0][v].x * 640, res.pose_landmarks[0][v].y * 480]) for k, v in _IDX.items()}
+                    lms = res.pose_landmarks[0]
+                    pts = {k: np.array([lms[v].x * 640, lms[v].y * 480]) for k, v in _IDX.items()}
                     for side in ("left", "right"):
                         for name, (a, b, cc) in _ANGLES.items():
                             est = angle(pts[f"{side}_{a}"], pts[f"{side}_{b}"], pts[f"{side}_{cc}"])

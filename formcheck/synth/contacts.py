@@ -21,7 +21,8 @@ def _feet_flat_lying(model: BodyModel, pose: Pose, sides: tuple[str, ...]) -> Po
     for s in sides:
         if pose.get(f"knee_flex_{s}", 0.0) < 30.0 or pose.get(f"hip_flex_{s}", 0.0) > 80.0:
             continue
-        pose = solve_scalar(model, pose, f"knee_flex_{s}", foot_down(f"{'left' if s == 'l' else 'right'}_ankle", pelvis_rest), 20.0, 150.0)
+        ankle = f"{'left' if s == 'l' else 'right'}_ankle"
+        pose = solve_scalar(model, pose, f"knee_flex_{s}", foot_down(ankle, pelvis_rest), 20.0, 150.0)
         shank = pose[f"knee_flex_{s}"] - pose.get(f"hip_flex_{s}", 0.0) - (pose.get("pitch", -90.0) + 90.0)
         pose[f"ankle_flex_{s}"] = float(np.clip(90.0 - shank, -10.0, 60.0))
     return pose
@@ -132,6 +133,45 @@ def _hands_under_shoulders(model: BodyModel, pose: Pose) -> Pose:
     return pose
 
 
+#: Height of the knee joint of a knee resting on the floor (anny bodies, measured ~0.11 m).
+KNEE_DOWN_M = 0.12
+#: Wrist joint above the kneeling knee joint when the fingertips and the knee touch the floor.
+WRIST_OVER_KNEE_M = 0.1
+
+
+def _on_hands_and_knees(model: BodyModel, pose: Pose, key: str, exercise: str, a: str, o: str) -> Pose:
+    """Hands, kneeling knee(s) and, in the gate pose, the extended foot all on the floor.
+
+    Pitch sets the hands' height against the kneeling knee; the extended leg's hip flexion puts
+    its foot down at the knee's level. Correct form also puts the wrists under the shoulders and
+    the kneeling thigh vertical (skipped in the faults that change them).
+    """
+    an, on = ("left", "right") if a == "l" else ("right", "left")
+    kneeling = (o,) if exercise == "modified_gate_pose" and key != "entry" else (a, o)
+    hands_down = level(f"{an}_wrist", f"{on}_knee", WRIST_OVER_KNEE_M)
+    for _ in range(3):
+        pose = solve_scalar(model, pose, "pitch", hands_down, 40.0, 120.0)
+        if key not in ("hands_not_under_shoulders", "hips_not_over_knee"):
+            pose = _hands_under_shoulders(model, pose)
+            pose = _thighs_vertical(model, pose, kneeling)
+        pose = solve_scalar(model, pose, "pitch", hands_down, 40.0, 120.0)
+        if exercise == "modified_gate_pose" and key != "entry":  # extended foot up until the knee is down
+            pose = solve_scalar(model, pose, f"hip_flex_{a}", height_of(f"{on}_knee", KNEE_DOWN_M), -60.0, 90.0)
+    return pose
+
+
+def _thighs_vertical(model: BodyModel, pose: Pose, sides: tuple[str, ...]) -> Pose:
+    """On hands and knees: flex each kneeling hip until the knee is straight below the hip."""
+    for s in sides:
+        name = "left" if s == "l" else "right"
+        pose = solve_scalar(
+            model, pose, f"hip_flex_{s}",
+            lambda body, n=name: float(body.joints[f"{n}_knee"][1] - body.joints[f"{n}_hip"][1]),
+            50.0, 130.0,
+        )
+    return pose
+
+
 def _prayer_hands(model: BodyModel, pose: Pose) -> Pose:
     """Turn both upper arms in until the wrists meet in front of the chest (palms together)."""
     for s, name in (("l", "left"), ("r", "right")):
@@ -171,10 +211,7 @@ def solve_contacts(model: BodyModel, exercise: str, key: str, pose: Pose, side: 
             rest = float(posed(model, flat).joints["pelvis"][2])
             pose = solve_scalar(model, pose, f"hip_flex_{o}", foot_down(f"{on}_ankle", rest), 0.0, 60.0)
     elif exercise in ("modified_gate_pose", "cat_cow"):
-        pose = solve_scalar(model, pose, "pitch", level(f"{an}_wrist", f"{on}_knee", -0.03), 60.0, 120.0)
-        if key != "hands_not_under_shoulders":
-            pose = _hands_under_shoulders(model, pose)
-            pose = solve_scalar(model, pose, "pitch", level(f"{an}_wrist", f"{on}_knee", -0.03), 60.0, 120.0)
+        pose = _on_hands_and_knees(model, pose, key, exercise, a, o)
     elif exercise == "pyramid_pose" and key != "entry":
         joint = "foot_index" if key == "back_heel_lifted" else "ankle"
         pose = solve_scalar(

@@ -70,7 +70,8 @@ def render_clip(spec: ClipSpec, out_dir: Path) -> dict[str, object]:
         body = posed(model, pose)
         writer.write(renderer.render(body.vertices, colors))
         truth = frame_truth(body, camera, upright_spine, -pose.get("lumbar_flex", 0.0))
-        rows.append({"frame": i, "t_s": round(float(t), 4), "fault_weight": round(weight, 4), **{k: round(v, 4) for k, v in truth.items()}})
+        rows.append({"frame": i, "t_s": round(float(t), 4), "fault_weight": round(weight, 4),
+                     **{k: round(v, 4) for k, v in truth.items()}})
     writer.close()
     renderer.close()
     with open(out_dir / f"{spec.name}.gt.csv", "w", newline="") as fh:

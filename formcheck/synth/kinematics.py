@@ -105,7 +105,7 @@ def bone_rotations(pose: Pose) -> dict[str, np.ndarray]:
     for bone, share in NECK_BONES.items():
         rots[bone] = rot_x(share * g("neck_flex"))
     for side, suffix, sign in (("l", "L", 1.0), ("r", "R", -1.0)):
-        k = lambda name: g(f"{name}_{side}")  # noqa: E731
+        k = lambda name, side=side: g(f"{name}_{side}")  # noqa: E731
         # Pelvic obliquity: tilt each pelvis half so the hip joints move up/down.
         rots[f"pelvis.{suffix}"] = rot_y(-g("pelvis_lat"))
         rots[f"upperleg01.{suffix}"] = (

@@ -40,8 +40,9 @@ def clip_rows(spec: ClipSpec, timing: Timing) -> list[dict[str, str]]:
         return rows
     start = timing.fault_start_s or 0.0
     rows.append(_row(file, spec.exercise, "", view, timing.in_position_s, start, base + "; before the fault"))
+    ramp = f"ramp {start:.1f}-{start + FAULT_RAMP_S:.1f} s unlabelled"
     rows.append(_row(file, spec.exercise, spec.fault, view, start + FAULT_RAMP_S, timing.duration_s,
-                     base + f"; {spec.fault} fully developed (ramp {start:.1f}-{start + FAULT_RAMP_S:.1f} s unlabelled)"))
+                     base + f"; {spec.fault} fully developed ({ramp})"))
     return rows
 
 

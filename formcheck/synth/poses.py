@@ -160,7 +160,9 @@ def modified_gate_pose() -> Script:
             "extended_leg_bent": {"knee_flex_a": 55.0},
             "leg_not_to_side": {"hip_abd_a": 4.0, "hip_rot_a": 0.0, "ankle_flex_a": 60.0},
             "hands_not_under_shoulders": both(shoulder_flex=130.0),
-            "hips_not_over_knee": {"hip_flex_o": 128.0, "knee_flex_o": 128.0},
+            # Hips sit back with the hands planted: the kneeling thigh tips back (correct form
+            # solves ~66), so the arms slope forward too (~28 deg).
+            "hips_not_over_knee": {"hip_flex_o": 100.0, "knee_flex_o": 125.0},
         },
         cycle={"lumbar_flex": 16.0, "thoracic_flex": 10.0, "neck_flex": -10.0},
     )
@@ -203,10 +205,10 @@ def pyramid_pose() -> Script:
 
 def tree_pose(arms: str = "prayer") -> Script:
     """Standing on the active leg, the other sole on the inner thigh (foot target solved)."""
-    ABD = 50.0  # lifted hip abduction
+    abd = 50.0  # lifted hip abduction
     # Knee out to the side (abduction kept by the solver), thigh turned out; flexion, rotation
     # and knee bend are solved so the sole rests on the inner thigh/calf (contacts._tree_foot).
-    lifted = {"hip_flex_o": 30.0, "hip_abd_o": ABD, "hip_rot_o": 60.0, "knee_flex_o": 140.0,
+    lifted = {"hip_flex_o": 30.0, "hip_abd_o": abd, "hip_rot_o": 60.0, "knee_flex_o": 140.0,
               "ankle_flex_o": 30.0}
     # anny's rest knee is bent ~9 deg; -9 straightens the standing leg (true knee ~179 deg).
     straight = {"knee_flex_a": -9.0}
@@ -214,7 +216,7 @@ def tree_pose(arms: str = "prayer") -> Script:
         entry=STANDING,
         position={**STANDING, **straight, **lifted, **ARM_VARIANTS[arms]},
         faults={
-            "foot_on_knee": {"hip_abd_o": ABD - 5.0},
+            "foot_on_knee": {"hip_abd_o": abd - 5.0},
             "foot_not_lifted": {
                 **both(hip_flex=0.0, hip_abd=3.0, hip_rot=8.0, knee_flex=2.0, ankle_flex=0.0)
             },

@@ -59,13 +59,14 @@ def frame_truth(body: PosedBody, camera: CameraSpec, upright_spine_m: float, lum
     out["hip_line_tilt"] = float(np.degrees(np.arctan2(abs(hip_line[2]), np.linalg.norm(hip_line[:2]))))
     spine = float(np.linalg.norm(mid_sh - mid_hip))
     out["spine_length_ratio"] = spine / upright_spine_m
-    leg = np.mean([np.linalg.norm(j[f"{s}_knee"] - j[f"{s}_hip"]) + np.linalg.norm(j[f"{s}_ankle"] - j[f"{s}_knee"]) for s in ("left", "right")])
+    leg = np.mean([np.linalg.norm(j[f"{s}_knee"] - j[f"{s}_hip"]) + np.linalg.norm(j[f"{s}_ankle"] - j[f"{s}_knee"])
+                   for s in ("left", "right")])
     out["ankle_distance_over_leg"] = float(np.linalg.norm(j["left_ankle"] - j["right_ankle"]) / leg)
     out["lumbar_extension_deg"] = lumbar_ext_deg
     out["lumbar_bend_deg"] = 180.0 - angle(j["pelvis"], j["lumbar_top"], j["chest"])
     out["back_gap_m"] = _back_gap(body, mid_hip, mid_sh)
     uv = camera.project(np.array([j[k] for k in _NAMES]), np.zeros(2))
-    p = dict(zip(_NAMES, uv))
+    p = dict(zip(_NAMES, uv, strict=True))
     for s in ("left", "right"):
         out[f"{s}_knee_2d"] = angle(p[f"{s}_hip"], p[f"{s}_knee"], p[f"{s}_ankle"])
         out[f"{s}_hip_2d"] = angle(p[f"{s}_shoulder"], p[f"{s}_hip"], p[f"{s}_knee"])

@@ -43,6 +43,8 @@ class AnalyzeOptions:
         write_csv: write the per-frame metrics CSV.
         mirrored: the input is a mirrored selfie view (swap left and right).
         max_frames: stop after this many frames (None: the whole clip).
+        people_check_s: look for other people in view every this many seconds (a second,
+            IMAGE-mode landmarker; see ``EstimatorOptions.people_check_s``); 0: never.
     """
 
     exercise: str = AUTO
@@ -54,6 +56,7 @@ class AnalyzeOptions:
     write_csv: bool = True
     mirrored: bool = False
     max_frames: int | None = None
+    people_check_s: float = 2.0
 
 
 @dataclass
@@ -116,6 +119,8 @@ def analyze(
         raise MediaError(f"{p}: no such file; check the path")
     if p.is_dir():
         raise MediaError(f"{p}: is a folder; give a video or photo file (use 'formcheck batch' for folders)")
+    if not p.is_file():  # a FIFO or device would block or never end
+        raise MediaError(f"{p}: not a regular file (a pipe, socket or device); save the video or photo to a file first")
     specs = specs if specs is not None else load_specs(o.spec_dir)
     image = is_image(p)
     engine = Engine(specs, EngineOptions(exercise=o.exercise, instant=image))
@@ -126,6 +131,7 @@ def analyze(
         mode=RunningMode.IMAGE if image else RunningMode.VIDEO,
         segmentation_mask=engine.needs_mask,
         mirrored=o.mirrored,
+        people_check_s=o.people_check_s,
     )
     out_dir = Path(o.out_dir) if o.out_dir is not None else None
     if out_dir is not None:
@@ -183,11 +189,17 @@ def analyze(
                     on_frame(index, result)
                 index += 1
     finally:
-        if sink is not None:
-            sink.close()
-            sink_writer.close()
-        if csv_file is not None:
-            csv_file.close()
+        close = getattr(frames, "close", None)
+        if close is not None:
+            close()  # stop the decode thread and close the file now, also after max_frames
+        try:
+            if sink is not None:
+                sink.close()
+        finally:
+            if sink is not None:
+                sink_writer.close()
+            if csv_file is not None:
+                csv_file.close()
 
     summary = builder.finish()
     summary.update(

@@ -143,7 +143,7 @@ def _draw_cue(rgb: np.ndarray, result: FrameResult, unit: float) -> None:
     scale = 0.8 * unit
     (cw, ch), _ = cv2.getTextSize("M", _FONT, scale, 2)
     lines = _wrap(cue.text, max(12, int(w / cw) - 2))
-    band = int((len(lines) * 1.6 + 0.6) * ch)
+    band = max(1, int((len(lines) * 1.6 + 0.6) * ch))  # >= 1 row: tiny frames have ch == 0
     # A solid band blended over the frame. cv2.rectangle fills the band several times faster
     # than numpy's broadcast of a 3-channel colour (which dominated the overlay's cost).
     overlay = np.empty_like(rgb[:band])

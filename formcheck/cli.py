@@ -2,14 +2,16 @@
 
 Exit codes: 0 = done, no fault found; 1 = done, faults found; 2 = bad input or usage (the
 message says what and where); 3 = the environment is missing something (e.g. the model);
-130 = interrupted.
+4 = an internal error (a bug; the traceback with ``FORMCHECK_DEBUG=1``); 130 = interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import traceback
 from pathlib import Path
 
 from formcheck import __version__
@@ -18,6 +20,9 @@ from formcheck.errors import FormcheckError, MediaError, ModelNotFoundError
 from formcheck.specs import SpecError, load_specs
 
 EXIT_OK, EXIT_FAULTS, EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+#: An unexpected error (a bug): one line on stderr, the traceback only with FORMCHECK_DEBUG=1.
+EXIT_INTERNAL = 4
+DEBUG_ENV = "FORMCHECK_DEBUG"
 
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:
@@ -67,6 +72,9 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     )
     s = result.summary
     print(f"{result.input}: {s['kind']}, {s['frames']} frame(s), person in {s['frames_with_person']}")
+    several = s.get("frames_with_several_people") or 0
+    if several:
+        print(f"  several people in view in {several} frame(s): the main person was followed and judged")
     if s["exercise"]:
         spec = specs[s["exercise"]]
         side = f", {s['side']} side" if s["side"] else ""
@@ -97,6 +105,10 @@ def _cmd_specs_check(args: argparse.Namespace) -> int:
     bad = 0
     for p in paths:
         files = sorted(Path(p).glob("*.toml")) if p is not None and Path(p).is_dir() else [p]
+        if p is not None and not files:
+            bad += 1
+            print(f"ERR {p}: a folder with no *.toml spec file in it; give spec files or their folder", file=sys.stderr)
+            continue
         if p is None:
             specs = load_specs()
             for spec in specs.values():
@@ -147,3 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - last resort: a bug must not end in a bare traceback
+        if os.environ.get(DEBUG_ENV):
+            traceback.print_exc()
+        where = f" on {args.input}" if getattr(args, "input", None) is not None else ""
+        print(f"error: internal error{where}: {type(exc).__name__}: {exc}. This is a bug in formcheck: please report "
+              f"it with the file (set {DEBUG_ENV}=1 for the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL

@@ -101,6 +101,20 @@ def _matches(head: bytes, table: tuple[tuple[int, bytes], ...]) -> bool:
     return any(head[off : off + len(magic)] == magic for off, magic in table)
 
 
+def _head(p: Path) -> bytes:
+    """The first 16 bytes of a regular file; ``b""`` when it is not one or cannot be read.
+
+    Pipes and devices are not opened: reading a FIFO without a writer would block forever.
+    """
+    try:
+        if not p.is_file():
+            return b""
+        with open(p, "rb") as f:
+            return f.read(16)
+    except OSError:
+        return b""
+
+
 def is_image(path: str | Path) -> bool:
     """Return whether ``path`` is a still image (not a video or animated GIF).
 
@@ -108,11 +122,7 @@ def is_image(path: str | Path) -> bool:
     otherwise, or when the file cannot be read, the extension decides.
     """
     p = Path(path)
-    try:
-        with open(p, "rb") as f:
-            head = f.read(16)
-    except OSError:
-        head = b""
+    head = _head(p)
     if _matches(head, _IMAGE_MAGIC):
         return True
     if _matches(head, _VIDEO_MAGIC):
@@ -123,11 +133,7 @@ def is_image(path: str | Path) -> bool:
 def is_video(path: str | Path) -> bool:
     """Return whether ``path`` looks like a video by content, else by extension."""
     p = Path(path)
-    try:
-        with open(p, "rb") as f:
-            head = f.read(16)
-    except OSError:
-        head = b""
+    head = _head(p)
     if _matches(head, _VIDEO_MAGIC):
         return True
     if _matches(head, _IMAGE_MAGIC):
@@ -151,7 +157,8 @@ def read_image(path: str | Path) -> np.ndarray:
     p = Path(path)
     buf = _read_bytes(p)
     try:
-        img, orientation = _decode_image(buf)
+        with _quiet_opencv():
+            img, orientation = _decode_image(buf)
     except cv2.error as exc:
         raise MediaError(f"{p}: OpenCV failed to decode the image ({exc}); re-save it as JPEG or PNG") from exc
     if img is None or img.size == 0:
@@ -160,6 +167,25 @@ def read_image(path: str | Path) -> np.ndarray:
             f"supported: {', '.join(sorted(IMAGE_EXTENSIONS))}. Re-save it as JPEG or PNG"
         )
     return np.ascontiguousarray(_apply_orientation(_to_rgb8(img), orientation))
+
+
+@contextlib.contextmanager
+def _quiet_opencv() -> Iterator[None]:
+    """Silence OpenCV's own log lines (e.g. "IHDR chunk shall be first") while decoding.
+
+    A failed decode is reported once, as a :class:`MediaError` that says what to do; the
+    level is process-wide, so it is restored right after.
+    """
+    log = getattr(getattr(cv2, "utils", None), "logging", None)
+    if log is None:
+        yield
+        return
+    old = log.getLogLevel()
+    log.setLogLevel(log.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        log.setLogLevel(old)
 
 
 def _decode_image(buf: np.ndarray) -> tuple[np.ndarray | None, int]:
@@ -179,6 +205,8 @@ def _read_bytes(p: Path) -> np.ndarray:
     try:
         if p.is_dir():
             raise MediaError(f"{p} is a folder, not an image file; pass the image's path")
+        if p.exists() and not p.is_file():
+            raise MediaError(f"{p}: not a regular file (a pipe, socket or device); save the image to a file first")
         buf = np.fromfile(p, dtype=np.uint8)
     except FileNotFoundError as exc:
         raise MediaError(f"{p}: file not found; check the path") from exc
@@ -304,6 +332,8 @@ def _check_file(p: Path) -> None:
         raise MediaError(f"{p}: file not found; check the path")
     if p.is_dir():
         raise MediaError(f"{p} is a folder, not a video file; pass the video's path")
+    if not p.is_file():
+        raise MediaError(f"{p}: not a regular file (a pipe, socket or device); save the video to a file first")
     try:
         size = p.stat().st_size
     except OSError as exc:
@@ -317,10 +347,22 @@ def _open_input(p: Path) -> Any:
     try:
         return av.open(str(p), mode="r")
     except av.error.InvalidDataError as exc:
+        suffix = p.suffix.lower()
+        if suffix in VIDEO_EXTENSIONS:
+            hint = "Re-export it as MP4 (H.264)"
+        else:
+            hint = (
+                f"'{suffix or 'no extension'}' is not a supported video or photo type: convert it to MP4 "
+                "(H.264), JPEG or PNG"
+            )
         raise MediaError(
             f"{p}: not a readable video (FFmpeg: {exc.strerror or exc}); the file is corrupt, "
-            "truncated (e.g. an interrupted copy or recording) or not a video. Re-export it "
-            "as MP4 (H.264)"
+            f"truncated (e.g. an interrupted copy or recording) or not a video. {hint}"
+        ) from exc
+    except UnicodeDecodeError as exc:  # PyAV decodes the container's metadata as UTF-8 text
+        raise MediaError(
+            f"{p}: not a readable video (its header holds garbage where text belongs); the file is corrupt. "
+            "Re-export or re-copy it"
         ) from exc
     except (av.error.FFmpegError, OSError) as exc:
         raise MediaError(f"{p}: cannot open the video ({exc}); check the file") from exc
@@ -349,8 +391,8 @@ def _rotation_k(frame: Any, stream: Any) -> int:
     """
     degrees = float(getattr(frame, "rotation", 0) or 0)
     if degrees == 0:
-        tag = stream.metadata.get("rotate")
-        with contextlib.suppress(ValueError, TypeError):
+        with contextlib.suppress(ValueError, TypeError, UnicodeDecodeError):  # garbage metadata: no rotation
+            tag = stream.metadata.get("rotate")
             degrees = -float(tag) if tag is not None else 0.0
     return round(degrees / 90.0) % 4
 

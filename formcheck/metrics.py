@@ -89,6 +89,9 @@ def mask_floor_gap(mask: np.ndarray, hip_xy: np.ndarray, shoulder_xy: np.ndarray
     return float(np.nanmax(gap)) / scale
 
 
+#: A motion metric is known once it has this much history, in seconds (or half its window).
+MOTION_MIN_HISTORY_S = 0.3
+
 #: Kinds computed from landmark points in one vectorised call per kind.
 _VECTOR_KINDS = (
     MetricKind.JOINT_ANGLE, MetricKind.SIGNED_JOINT_ANGLE, MetricKind.INCLINATION, MetricKind.ELEVATION,
@@ -360,7 +363,7 @@ class MetricEvaluator:
             self._last_pts[m.id] = (t, pts)
         while hist and hist[0][0] < t - m.window_s:
             hist.popleft()
-        if len(hist) < 3 or t - hist[0][0] < 0.5 * m.window_s:
+        if len(hist) < 3 or t - hist[0][0] < min(MOTION_MIN_HISTORY_S, 0.5 * m.window_s):
             return float("nan")
         span = hist[-1][0] - hist[0][0]
         return sum(s for _, s in list(hist)[1:]) / span if span > 0 else float("nan")

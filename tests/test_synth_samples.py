@@ -27,10 +27,11 @@ def _fault_ids() -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
         current = None
         for line in RULES.read_text(encoding="utf-8").splitlines():
-            head = re.match(r"## (\w+) —", line)
-            if head:
-                current = head.group(1)
-                out[current] = set()
+            if line.startswith("## "):  # a new section: an exercise, or the end of them
+                head = re.match(r"## (\w+) —", line)
+                current = head.group(1) if head else None
+                if current:
+                    out[current] = set()
             cell = re.match(r"\| `(\w+)` \|", line)
             if current and cell:
                 out[current].add(cell.group(1))

@@ -155,7 +155,7 @@ def discover(folder: Path, exclude: Path | None = None) -> list[str]:
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (here / d).resolve() != skip)
         for name in filenames:
-            if not name.startswith(".") and Path(name).suffix.lower() in MEDIA_EXTENSIONS:
+            if not name.startswith(".") and Path(name).suffix.lower() in MEDIA_EXTENSIONS and (here / name).is_file():
                 found.append((here / name).relative_to(root).as_posix())
     return sorted(found)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import math
 import weakref
 from dataclasses import dataclass
@@ -28,12 +29,19 @@ from typing import Any, Self
 import cv2
 import numpy as np
 
-from formcheck.errors import FormcheckError
+from formcheck.errors import FormcheckError, ModelNotFoundError
 from formcheck.landmarks import NUM_LANDMARKS, PoseFrame, PoseLandmark
 from formcheck.models import ModelVariant, resolve_model
 
 _HIPS = (int(PoseLandmark.LEFT_HIP), int(PoseLandmark.RIGHT_HIP))
 _BOX_MIN_VISIBILITY = 0.5
+#: Most people the periodic people check looks for (it only needs to tell one from several).
+PEOPLE_CHECK_POSES = 3
+#: Detection and presence confidence of the people check: lower than the tracker's 0.5 so that
+#: a partly hidden second person is still counted (no false second person was seen at 0.3 on
+#: the single-person clips of ``../shared/realdata``).
+PEOPLE_CHECK_CONFIDENCE = 0.3
+_log = logging.getLogger(__name__)
 
 
 class RunningMode(Enum):
@@ -72,6 +80,18 @@ class EstimatorOptions:
             side is at most this many pixels; it is never upscaled.
         mirrored: the input is a mirrored selfie view; swap the anatomical left/right labels
             of every pose with :meth:`PoseFrame.mirrored` (coordinates are unchanged).
+        people_check_s: with ``num_poses=1`` only: every this many seconds (of
+            the video's clock) a frame in which the main person was found is also given to a
+            second, IMAGE-mode landmarker (the lite model when it is on disk, else the main
+            model; created on first use; detection and presence confidence 0.3) that looks
+            for up to :data:`PEOPLE_CHECK_POSES` people; its count is carried in
+            ``PoseFrame.num_people`` until the next check. The main pose still comes from
+            the tracking landmarker, so the main person stays the same. ``0`` (default):
+            no check, ``num_people`` is 1 whenever a pose is found. In IMAGE mode any value
+            > 0 checks every photo (one more inference per photo). One check costs about
+            2-3 lite frames (~100 ms on 2 CPUs), so every 2 s it adds 1.5-5 % to a 24-60 fps
+            clip's inference but 5-15 % to a 10-25 fps live stream: ``formcheck analyze``
+            and the batch turn it on (2 s), the live page leaves it off.
     """
 
     model: ModelVariant | str = ModelVariant.FULL
@@ -84,6 +104,7 @@ class EstimatorOptions:
     segmentation_mask: bool = False
     mask_max_side: int = 256
     mirrored: bool = False
+    people_check_s: float = 0.0
 
     def validate(self) -> None:
         """Raise ``ValueError`` if a setting is out of range."""
@@ -94,6 +115,8 @@ class EstimatorOptions:
             raise ValueError(f"EstimatorOptions.num_poses must be >= 1, got {self.num_poses}")
         if self.mask_max_side < 1:
             raise ValueError(f"EstimatorOptions.mask_max_side must be >= 1, got {self.mask_max_side}")
+        if not (math.isfinite(self.people_check_s) and self.people_check_s >= 0):
+            raise ValueError(f"EstimatorOptions.people_check_s must be >= 0 seconds, got {self.people_check_s}")
         for name in (
             "min_pose_detection_confidence",
             "min_pose_presence_confidence",
@@ -138,6 +161,11 @@ class PoseEstimator:
         self._landmarker: Any = _create_landmarker(self.model_path, self.options)
         self._last_ms: int | None = None
         self._prev_hip: np.ndarray | None = None
+        self._people: Any = None  # the IMAGE-mode landmarker of the people check, made on first use
+        self._people_count = 0
+        self._people_checked_at: float | None = None
+        self._people_off = False
+        self.people_checks = 0  # how many people checks ran (for tests and benchmarks)
         _LIVE.add(self)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -145,8 +173,10 @@ class PoseEstimator:
     def close(self) -> None:
         """Release the MediaPipe graph. Safe to call more than once."""
         landmarker, self._landmarker = self._landmarker, None
-        if landmarker is not None:
-            landmarker.close()
+        people, self._people = self._people, None
+        for lm in (landmarker, people):
+            if lm is not None:
+                lm.close()
         _LIVE.discard(self)
 
     @property
@@ -178,7 +208,8 @@ class PoseEstimator:
 
         With several people, the main one is the pose whose hip centre is nearest the
         previous main pose's (VIDEO mode), else the one with the largest bounding box of
-        visible landmarks. ``PoseFrame.num_people`` says how many were seen.
+        visible landmarks. ``PoseFrame.num_people`` says how many were seen: in VIDEO mode
+        with one tracked pose, by the periodic people check (``people_check_s``).
 
         Args:
             rgb: (H, W, 3) uint8 RGB frame. (H, W) grayscale, (H, W, 1) and (H, W, 4) RGBA
@@ -196,14 +227,16 @@ class PoseEstimator:
         image = _as_rgb(rgb)
         if not math.isfinite(timestamp_s):
             raise ValueError(f"timestamp_s must be a finite number of seconds, got {timestamp_s}")
-        result = self._run(image, timestamp_s)
+        mp_image = _mp_image(image)
+        result = self._run(mp_image, image, timestamp_s)
         if not result.pose_landmarks:
             return None
         height, width = image.shape[:2]
         poses_xy = [_normalized_xy(lms, width, height) for lms in result.pose_landmarks]
         poses_vis = [_field(lms, "visibility") for lms in result.pose_landmarks]
         main = select_main_pose(poses_xy, poses_vis, self._prev_hip)
-        frame = _pose_frame_from_result(result, main, timestamp_s, (width, height), self._mask_side())
+        people = self._check_people(mp_image, timestamp_s)
+        frame = _pose_frame_from_result(result, main, timestamp_s, (width, height), self._mask_side(), people)
         if self.options.mode is RunningMode.VIDEO:
             self._prev_hip = _hip_centre(frame.xy)
         return frame.mirrored() if self.options.mirrored else frame
@@ -211,10 +244,33 @@ class PoseEstimator:
     def _mask_side(self) -> int | None:
         return self.options.mask_max_side if self.options.segmentation_mask else None
 
-    def _run(self, image: np.ndarray, timestamp_s: float) -> Any:
-        from mediapipe import Image, ImageFormat
+    def _check_people(self, mp_image: Any, timestamp_s: float) -> int:
+        """Return the number of people seen by the latest people check (0: no check).
 
-        mp_image = Image(image_format=ImageFormat.SRGB, data=image)
+        In VIDEO mode a check runs when none ran yet or ``people_check_s`` have passed since
+        the last one (or the clock went back); in IMAGE mode on every photo. Errors of the
+        check are not fatal: it is switched off.
+        """
+        o = self.options
+        if o.num_poses > 1 or not o.people_check_s or self._people_off:
+            return 0
+        last = self._people_checked_at
+        if o.mode is RunningMode.VIDEO and last is not None and 0.0 <= timestamp_s - last < o.people_check_s:
+            return self._people_count
+        try:
+            if self._people is None:
+                self._people = _create_people_landmarker(self.model_path)
+            found = self._people.detect(mp_image)
+        except (FormcheckError, ValueError, RuntimeError) as exc:
+            _log.warning("people check switched off: %s", exc)
+            self._people_off = True
+            return 0
+        self._people_count = len(found.pose_landmarks)
+        self._people_checked_at = timestamp_s
+        self.people_checks += 1
+        return self._people_count
+
+    def _run(self, mp_image: Any, image: np.ndarray, timestamp_s: float) -> Any:
         try:
             if self.options.mode is RunningMode.IMAGE:
                 return self._landmarker.detect(mp_image)
@@ -231,6 +287,32 @@ class PoseEstimator:
             ms = self._last_ms + 1
         self._last_ms = ms
         return ms
+
+
+def _mp_image(image: np.ndarray) -> Any:
+    from mediapipe import Image, ImageFormat
+
+    return Image(image_format=ImageFormat.SRGB, data=image)
+
+
+def _create_people_landmarker(main_model: Path) -> Any:
+    """An IMAGE-mode landmarker for up to :data:`PEOPLE_CHECK_POSES` people.
+
+    It uses the lite model when it is already on disk (never downloaded for this), else the
+    main model.
+    """
+    try:
+        path = resolve_model(ModelVariant.LITE, allow_download=False, progress=False)
+    except ModelNotFoundError:
+        path = main_model
+    opts = EstimatorOptions(
+        model_path=path,
+        mode=RunningMode.IMAGE,
+        num_poses=PEOPLE_CHECK_POSES,
+        min_pose_detection_confidence=PEOPLE_CHECK_CONFIDENCE,
+        min_pose_presence_confidence=PEOPLE_CHECK_CONFIDENCE,
+    )
+    return _create_landmarker(path, opts)
 
 
 def _create_landmarker(model_path: Path, options: EstimatorOptions) -> Any:
@@ -352,6 +434,7 @@ def _pose_frame_from_result(
     timestamp_s: float,
     image_size: tuple[int, int],
     mask_max_side: int | None,
+    people: int = 0,
 ) -> PoseFrame:
     """Build the :class:`PoseFrame` of pose ``index`` of a MediaPipe ``PoseLandmarkerResult``.
 
@@ -362,6 +445,7 @@ def _pose_frame_from_result(
         timestamp_s: frame time to store.
         image_size: (width, height) of the frame the result belongs to.
         mask_max_side: downscale the mask to this longest side; ``None``: no mask.
+        people: people counted by a separate check (the larger count is stored).
     """
     width, height = image_size
     lms = result.pose_landmarks[index]
@@ -384,5 +468,5 @@ def _pose_frame_from_result(
         timestamp_s=float(timestamp_s),
         image_size=(width, height),
         mask=mask,
-        num_people=len(result.pose_landmarks),
+        num_people=max(len(result.pose_landmarks), people),
     )

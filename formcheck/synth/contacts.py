@@ -156,7 +156,7 @@ def _on_hands_and_knees(model: BodyModel, pose: Pose, key: str, exercise: str, a
             pose = _thighs_vertical(model, pose, kneeling)
         pose = solve_scalar(model, pose, "pitch", hands_down, 40.0, 120.0)
         if exercise == "modified_gate_pose" and key != "entry":  # extended foot up until the knee is down
-            pose = solve_scalar(model, pose, f"hip_flex_{a}", height_of(f"{on}_knee", KNEE_DOWN_M), -60.0, 90.0)
+            pose = solve_scalar(model, pose, f"hip_flex_{a}", height_of(f"{on}_knee", KNEE_DOWN_M), 0.0, 90.0)
     return pose
 
 

@@ -57,6 +57,11 @@ def both(**kwargs: float) -> Pose:
     return out
 
 
+def both_lr(**kwargs: float) -> dict[str, float]:
+    """Expand ``name=value`` to anatomical ``name_l`` and ``name_r`` (for cycles, not sided)."""
+    return {f"{key}_{s}": value for key, value in kwargs.items() for s in ("l", "r")}
+
+
 ARMS_AT_SIDES = both(shoulder_abd=8.0, elbow_flex=8.0)
 # anny's rest elbow is bent ~42 deg (elbow_flex 0 reads ~138 deg); lying arms straighten it so
 # the forearms rest on the floor instead of pointing at the ceiling.
@@ -162,9 +167,10 @@ def modified_gate_pose() -> Script:
             "hands_not_under_shoulders": both(shoulder_flex=130.0),
             # Hips sit back with the hands planted: the kneeling thigh tips back (correct form
             # solves ~66), so the arms slope forward too (~28 deg).
-            "hips_not_over_knee": {"hip_flex_o": 100.0, "knee_flex_o": 125.0},
+            "hips_not_over_knee": {"hip_flex_o": 95.0, "knee_flex_o": 118.0},
         },
-        cycle={"lumbar_flex": 16.0, "thoracic_flex": 10.0, "neck_flex": -10.0},
+        # The shoulders flex with the spine so the planted arms stay vertical through cat-cow.
+        cycle={"lumbar_flex": 16.0, "thoracic_flex": 10.0, "neck_flex": -10.0, **both_lr(shoulder_flex=26.0)},
     )
 
 
@@ -248,7 +254,7 @@ def none_scripts() -> dict[str, Script]:
         "standing_idle": Script(entry=STANDING, position={**STANDING, "spine_lat": 2.0}),
         "cat_cow": Script(
             entry=ALL_FOURS, position=ALL_FOURS,
-            cycle={"lumbar_flex": 18.0, "thoracic_flex": 12.0, "neck_flex": -12.0},
+            cycle={"lumbar_flex": 18.0, "thoracic_flex": 12.0, "neck_flex": -12.0, **both_lr(shoulder_flex=30.0)},
         ),
         "savasana": Script(entry=savasana, position=savasana),
     }

@@ -69,10 +69,13 @@ def test_still_body_is_not_restless() -> None:
     assert states(r)["restless"] == "pass"
 
 
-def test_restless_is_unknown_until_the_window_fills() -> None:
+def test_motion_is_unknown_until_it_has_some_history() -> None:
+    """The body speed needs MOTION_MIN_HISTORY_S of frames; before that restless cannot judge."""
+    assert math.isnan(_still(seconds=0.2).metrics["motion"])
     r = _still(seconds=0.8)
     assert r.in_position
-    assert states(r)["restless"] == "unknown"
+    assert not math.isnan(r.metrics["motion"])
+    assert states(r)["restless"] == "pass"
 
 
 def test_hidden_legs_make_every_rule_unknown() -> None:

@@ -3,8 +3,12 @@
 Each spec's ``position`` and ``recognize`` conditions are scored softly: a condition
 ``metric > value`` with ``margin`` m scores ``sigmoid((metric − value) / m · 4)`` (0.5 on the
 threshold, ~0.98 one margin past it, 0 when unknown). An exercise's score is the lowest of its
-condition scores (a fuzzy AND). Scores are smoothed over time; the best exercise is reported
-when its score is above ``min_score``, and a switch needs a clear lead (hysteresis).
+condition scores (a fuzzy AND). Scores are smoothed over time.
+
+An exercise is *entered* on its ``position`` and ``recognize`` conditions (its clear signature)
+and then *followed* on its ``position`` conditions alone: a person whose form breaks down
+midway (the torso reclines too far, the leg bends) is still judged as doing that exercise, and
+told so. Another exercise takes over only with a clear lead (``switch_margin``).
 """
 
 from __future__ import annotations
@@ -26,9 +30,16 @@ def condition_score(cond: Condition, values: dict[str, float]) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-def exercise_score(spec: ExerciseSpec, values: dict[str, float]) -> float:
-    """How well the values match the spec's position and recognition conditions, 0..1."""
-    conds = spec.position + spec.recognize
+def exercise_score(spec: ExerciseSpec, values: dict[str, float], *, staying: bool = False) -> float:
+    """How well the values match the spec's conditions, 0..1.
+
+    Args:
+        spec: the exercise.
+        values: its metric values.
+        staying: score the ``position`` conditions only (to stay in an exercise already
+            recognised); otherwise ``position`` and ``recognize`` (to enter it).
+    """
+    conds = spec.position if staying else spec.position + spec.recognize
     return min((condition_score(c, values) for c in conds), default=0.0)
 
 
@@ -42,6 +53,10 @@ class RecognizerOptions:
         time_constant_s: smoothing of the scores, in seconds.
         score_interval_s: frames are scored at most this often (the scores are smoothed over
             ``time_constant_s`` anyway); frames in between reuse the last scores, in seconds.
+        commit_s: the exercise's full signature must hold this long before the recogniser
+            follows it on its position alone (a brief match between the reps of another
+            exercise — a pause in a Russian twist, a bridge lowered for a moment — does not
+            commit), in seconds.
         instant: judge each frame on its own (photos).
     """
 
@@ -49,6 +64,7 @@ class RecognizerOptions:
     switch_margin: float = 0.15
     time_constant_s: float = 0.5
     score_interval_s: float = 0.1
+    commit_s: float = 1.0
     instant: bool = False
 
 
@@ -67,13 +83,20 @@ class ExerciseRecognizer:
     def reset(self) -> None:
         """Forget the smoothed scores and the current exercise."""
         self.scores: dict[str, float] = dict.fromkeys(self.specs, 0.0)
+        self.stay_scores: dict[str, float] = dict.fromkeys(self.specs, 0.0)
         self.current: str | None = None
+        self._signature_since: float | None = None  # since when the current one's signature holds
+        self._committed = False  # its signature held commit_s: follow it on its position alone
         self._t: float | None = None
-        self._raw: dict[str, float] = dict.fromkeys(self.specs, 0.0)
+        self._raw: dict[str, tuple[float, float]] = dict.fromkeys(self.specs, (0.0, 0.0))
         self._scored_at: float | None = None
 
     def frame_scores(self, frame: PoseFrame) -> dict[str, float]:
-        """Unsmoothed score of every exercise for one frame."""
+        """Unsmoothed entry score of every exercise for one frame."""
+        return {sid: entry for sid, (entry, _) in self._frame_scores(frame).items()}
+
+    def _frame_scores(self, frame: PoseFrame) -> dict[str, tuple[float, float]]:
+        """Unsmoothed (entry, stay) scores of every exercise for one frame."""
         out = {}
         for sid, spec in self.specs.items():
             ev = self._evaluators[sid]
@@ -81,11 +104,12 @@ class ExerciseRecognizer:
             if spec.side is not None:
                 left, right = ev.side_values(frame)
                 if math.isnan(left) and math.isnan(right):
-                    out[sid] = 0.0
+                    out[sid] = (0.0, 0.0)
                     continue
                 prefer_left = left > right if spec.side.choose == "max" else left < right
                 side = "left" if (prefer_left or math.isnan(right)) else "right"
-            out[sid] = exercise_score(spec, ev.update(frame, side))
+            values = ev.update(frame, side)
+            out[sid] = (exercise_score(spec, values), exercise_score(spec, values, staying=True))
         return out
 
     def update(self, frame: PoseFrame | None, timestamp_s: float | None = None) -> str | None:
@@ -99,22 +123,40 @@ class ExerciseRecognizer:
         o = self.options
         due = o.instant or self._scored_at is None or not 0 <= t - self._scored_at < o.score_interval_s
         if frame is None:
-            self._raw, self._scored_at = dict.fromkeys(self.specs, 0.0), None
+            self._raw, self._scored_at = dict.fromkeys(self.specs, (0.0, 0.0)), None
         elif due:
-            self._raw, self._scored_at = self.frame_scores(frame), t
-        raw = self._raw
+            self._raw, self._scored_at = self._frame_scores(frame), t
         if o.instant or self._t is None:
             a = 1.0
         else:
             a = 1.0 - math.exp(-max(0.0, t - self._t) / o.time_constant_s)
         self._t = t
-        for sid, s in raw.items():
-            self.scores[sid] += a * (s - self.scores[sid])
+        for sid, (entry, stay) in self._raw.items():
+            self.scores[sid] += a * (entry - self.scores[sid])
+            self.stay_scores[sid] += a * (stay - self.stay_scores[sid])
         best = max(self.scores, key=lambda k: self.scores[k]) if self.scores else None
-        if best is None or self.scores[best] < o.min_score:
-            self.current = None
-        elif self.current is None or self.current not in self.scores or self.scores[self.current] < o.min_score:
-            self.current = best
-        elif best != self.current and self.scores[best] > self.scores[self.current] + o.switch_margin:
-            self.current = best
+        cur = self.current
+        if cur is not None:
+            if self.scores[cur] >= o.min_score:
+                self._signature_since = self._signature_since if self._signature_since is not None else t
+                if t - self._signature_since >= o.commit_s:
+                    self._committed = True
+            else:
+                self._signature_since = None
+        if cur is not None and self._committed and self.stay_scores[cur] >= o.min_score:
+            # Clearly recognised: follow the person while they hold the position, faults and all,
+            # unless another exercise's signature clearly beats this one's (constructive rest
+            # turning into the psoas stretch).
+            lead = self.scores[best] - max(self.scores[cur], o.min_score)
+            if best != cur and lead > o.switch_margin:
+                self._switch(best, t)
+        elif best is not None and self.scores[best] >= o.min_score:
+            if best != cur:
+                self._switch(best, t)
+        else:
+            self._switch(None, t)
         return self.current
+
+    def _switch(self, sid: str | None, t: float) -> None:
+        self.current, self._committed = sid, False
+        self._signature_since = t if sid is not None else None

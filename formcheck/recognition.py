@@ -53,10 +53,6 @@ class RecognizerOptions:
         time_constant_s: smoothing of the scores, in seconds.
         score_interval_s: frames are scored at most this often (the scores are smoothed over
             ``time_constant_s`` anyway); frames in between reuse the last scores, in seconds.
-        commit_s: the exercise's full signature must hold this long before the recogniser
-            follows it on its position alone (a brief match between the reps of another
-            exercise — a pause in a Russian twist, a bridge lowered for a moment — does not
-            commit), in seconds.
         instant: judge each frame on its own (photos).
     """
 
@@ -64,7 +60,6 @@ class RecognizerOptions:
     switch_margin: float = 0.15
     time_constant_s: float = 0.5
     score_interval_s: float = 0.1
-    commit_s: float = 1.0
     instant: bool = False
 
 
@@ -139,7 +134,11 @@ class ExerciseRecognizer:
         if cur is not None:
             if self.scores[cur] >= o.min_score:
                 self._signature_since = self._signature_since if self._signature_since is not None else t
-                if t - self._signature_since >= o.commit_s:
+                # The signature must hold the spec's recognize_hold_s before the recogniser
+                # follows the exercise on its position alone: a brief match between the reps of
+                # another exercise (a pause in a Russian twist, a bridge lowered for a moment)
+                # does not commit.
+                if t - self._signature_since >= self.specs[cur].recognize_hold_s:
                     self._committed = True
             else:
                 self._signature_since = None

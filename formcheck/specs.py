@@ -258,6 +258,9 @@ class ExerciseSpec:
     position: tuple[Condition, ...]
     rules: tuple[RuleSpec, ...]
     recognize: tuple[Condition, ...] = ()
+    #: Seconds the full signature (position + recognize) must hold before auto mode follows
+    #: the exercise on its position alone.
+    recognize_hold_s: float = 1.0
     side: SideSpec | None = None
     reports: tuple[ReportSpec, ...] = ()
     counter: CounterSpec | None = None
@@ -320,7 +323,8 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _NUM = (int, float)
 _KNOWN_TOP = {
     "id", "name", "version", "views", "camera", "instructions", "position_cue", "metrics", "position",
-    "rules", "recognize", "side", "reports", "counter", "cannot_see", "min_visibility", "summary_metrics",
+    "rules", "recognize", "recognize_hold_s", "side", "reports", "counter", "cannot_see", "min_visibility",
+    "summary_metrics",
 }
 
 
@@ -464,6 +468,12 @@ def _rule(ctx: _Ctx, i: int, raw: Any, metric_ids: list[str], views: tuple[str, 
     scale = float(ctx.get(raw, "severity_scale", path, _NUM, 10.0))
     if scale <= 0:
         raise ctx.fail(f"{path}.severity_scale", f"must be > 0, got {scale}")
+    weight = float(ctx.get(raw, "weight", path, _NUM, 1.0))
+    if weight <= 0:
+        raise ctx.fail(f"{path}.weight", f"must be > 0 (its share of the form score), got {weight}")
+    cue = ctx.get(raw, "cue", path, str)
+    if not cue.strip():
+        raise ctx.fail(f"{path}.cue", "must not be empty: it is what the person is told")
     priority = ctx.get(raw, "priority", path, int, 2)
     if priority < 1:
         raise ctx.fail(f"{path}.priority", f"must be >= 1 (1 = most important), got {priority}")
@@ -472,14 +482,14 @@ def _rule(ctx: _Ctx, i: int, raw: Any, metric_ids: list[str], views: tuple[str, 
         metric=metric,
         fault_when=_op(ctx, ctx.get(raw, "fault_when", path, str), f"{path}.fault_when"),
         threshold=float(ctx.get(raw, "threshold", path, _NUM)),
-        cue=ctx.get(raw, "cue", path, str),
+        cue=cue,
         priority=priority,
         hysteresis=hysteresis,
         min_duration_s=min_dur,
         views=rule_views,
         when=_conditions(ctx, raw.get("when", []), f"{path}.when", metric_ids),
         severity_scale=scale,
-        weight=float(ctx.get(raw, "weight", path, _NUM, 1.0)),
+        weight=weight,
         note=ctx.get(raw, "note", path, str, ""),
     )
 
@@ -504,6 +514,21 @@ def _check_metric_refs(ctx: _Ctx, metrics: dict[str, MetricSpec]) -> None:
 
     for mid in metrics:
         visit(mid, [])
+
+
+def _check_position(ctx: _Ctx, position: tuple[Condition, ...]) -> None:
+    """Refuse position conditions on one metric that exclude each other (never in position)."""
+    for i, a in enumerate(position):
+        for j, b in enumerate(position[:i]):
+            if a.metric != b.metric or a.op.sign == b.op.sign:
+                continue
+            low, high = (a, b) if a.op.sign > 0 else (b, a)  # metric > low.value and < high.value
+            if low.value >= high.value:
+                raise ctx.fail(
+                    f"position[{i}]",
+                    f"can never hold together with position[{j}]: {low.metric} {low.op.value} {low.value} and "
+                    f"{high.op.value} {high.value}; fix one of the values",
+                )
 
 
 def _check_contradictions(ctx: _Ctx, spec_rules: tuple[RuleSpec, ...], position: tuple[Condition, ...]) -> None:
@@ -555,6 +580,7 @@ def parse_spec(data: dict[str, Any], fname: str = "<spec>") -> ExerciseSpec:
     _check_metric_refs(ctx, metrics)
     ids = list(metrics)
     position = _conditions(ctx, ctx.get(data, "position", "", list), "position", ids)
+    _check_position(ctx, position)
     raw_rules = ctx.get(data, "rules", "", list)
     rules = tuple(_rule(ctx, i, r, ids, views) for i, r in enumerate(raw_rules))
     _check_contradictions(ctx, rules, position)
@@ -625,6 +651,7 @@ def parse_spec(data: dict[str, Any], fname: str = "<spec>") -> ExerciseSpec:
         position=position,
         rules=rules,
         recognize=_conditions(ctx, data.get("recognize", []), "recognize", ids),
+        recognize_hold_s=_non_negative(ctx, data, "recognize_hold_s", 1.0),
         side=side,
         reports=tuple(reports),
         counter=counter,
@@ -633,6 +660,13 @@ def parse_spec(data: dict[str, Any], fname: str = "<spec>") -> ExerciseSpec:
         needs_mask=any(m.kind == MetricKind.MASK_FLOOR_GAP for m in metrics.values()),
         summary_metrics=summary_metrics,
     )
+
+
+def _non_negative(ctx: _Ctx, data: dict[str, Any], key: str, default: float) -> float:
+    value = float(ctx.get(data, key, "", _NUM, default))
+    if value < 0:
+        raise ctx.fail(key, f"must be >= 0 seconds, got {value}")
+    return value
 
 
 def load_spec(path: str | Path) -> ExerciseSpec:
@@ -646,6 +680,8 @@ def load_spec(path: str | Path) -> ExerciseSpec:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(f"{path}: cannot read the spec file ({exc.strerror}); check the path") from exc
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path.name}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

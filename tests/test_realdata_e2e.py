@@ -8,6 +8,7 @@ platform differences; they fail when recognition or a rule regresses.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,9 @@ def metrics(tmp_path_factory: pytest.TempPathFactory) -> dict:
         BatchOptions(folder=REALDATA, out=out, model="full", progress=False), labels=REALDATA / "labels.csv"
     )
     assert outcome.metrics is not None
+    artifacts = Path(__file__).resolve().parents[1] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    shutil.copy(out / "metrics.json", artifacts / "realdata-metrics.json")  # for people to read
     return outcome.metrics
 
 

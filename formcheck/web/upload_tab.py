@@ -187,14 +187,14 @@ def render(specs: dict[str, ExerciseSpec], settings: PageSettings, res: SessionR
         job = res.files.new_job(up.name, up.getvalue(), suffix)
         try:
             analysis = run_analysis(job, settings.exercise, model, mirrored, specs)
-        except ModelNotFoundError as exc:
-            st.error(f"The pose model is missing: {exc}")
-            return
-        except MediaError as exc:
-            st.error(f"Could not read “{up.name}”: {exc}")
-            return
-        except FormcheckError as exc:
-            st.error(f"Analysis failed: {exc}")
+        except FormcheckError as exc:  # nothing of a failed upload is kept
+            res.files.remove_job(job)
+            if isinstance(exc, ModelNotFoundError):
+                st.error(f"The pose model is missing: {exc}")
+            elif isinstance(exc, MediaError):
+                st.error(f"Could not read “{up.name}”: {exc}")
+            else:
+                st.error(f"Analysis failed: {exc}")
             return
         result = UploadResult(key, up.name, job, analysis)
         res.state[RESULT_KEY] = result

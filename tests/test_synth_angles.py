@@ -43,7 +43,7 @@ CLIPS = (
 )
 STEP = 3  # every 3rd frame
 
-#: Median absolute error bounds (deg), measured on this set (see formcheck/synth/README_SECTION.md)
+#: Median absolute error bounds (deg), measured on this set (see the README, "Synthetic clips with ground truth")
 #: with margin.
 #: Measured (full model, 2026-11 set): knee 4.2, hip 5.5, elbow 3.7, torso 2.5 (n = 131-160).
 BOUNDS = {"knee": 8.0, "hip": 10.0, "elbow": 8.0, "torso": 6.0}

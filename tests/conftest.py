@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 # The README's test command passes FORMCHECK_MODEL_DIR=../shared/models, relative to the
 # checkout. Make it absolute before any test module reads it, so that subprocesses started in
 # another folder, and symbolic links made to the model files, still find the models.
 if os.environ.get("FORMCHECK_MODEL_DIR"):
     os.environ["FORMCHECK_MODEL_DIR"] = str(Path(os.environ["FORMCHECK_MODEL_DIR"]).resolve())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_root_logger() -> Iterator[None]:
+    """``cli.main`` calls ``logging.basicConfig``: drop its handler (bound to one test's captured stderr)."""
+    root = logging.getLogger()
+    before = list(root.handlers)
+    root.handlers = []
+    yield
+    root.handlers = before

@@ -70,12 +70,12 @@ def test_position_reached(metrics: dict, exercise: str, floor: float) -> None:
 def test_near_misses_get_no_correction(metrics: dict) -> None:
     """A false correction is worse than silence: `none` rows (46) may hardly ever get a fault."""
     on_none = [f for f in metrics["false_alarms"] if f["labelled_exercise"] == "none"]
-    assert len(on_none) <= 2, on_none
+    assert len(on_none) <= 1, on_none  # measured: 0
 
 
 def test_correct_form_gets_few_false_alarms(metrics: dict) -> None:
     on_exercise = [f for f in metrics["false_alarms"] if f["labelled_exercise"] != "none"]
-    assert len(on_exercise) <= 5, on_exercise
+    assert len(on_exercise) <= 4, on_exercise  # measured: 3 (foot_on_knee on borderline placements)
 
 
 def test_half_boat_is_told_to_straighten_the_legs(metrics: dict) -> None:

@@ -12,7 +12,6 @@ runs in a subprocess with a timeout), and in a batch the other clips still finis
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import signal
@@ -47,16 +46,6 @@ BATCH_TIMEOUT_S = 240
 pytestmark = pytest.mark.skipif(
     not (MODEL_DIR / "pose_landmarker_lite.task").is_file(), reason=f"needs {MODEL_DIR}/pose_landmarker_lite.task"
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_root_logger() -> Iterator[None]:
-    """``cli.main`` calls ``logging.basicConfig``: drop its handler (bound to this test's captured stderr)."""
-    root = logging.getLogger()
-    before = list(root.handlers)
-    root.handlers = []
-    yield
-    root.handlers = before
 
 
 @pytest.fixture(autouse=True)

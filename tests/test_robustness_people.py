@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import os
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -45,16 +44,6 @@ pytestmark = [
         reason=f"needs the lite model in {MODEL_DIR} and clips of {REALDATA}",
     ),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_root_logger() -> Iterator[None]:
-    """``cli.main`` calls ``logging.basicConfig``: drop its handler (bound to this test's captured stderr)."""
-    root = logging.getLogger()
-    before = list(root.handlers)
-    root.handlers = []
-    yield
-    root.handlers = before
 
 
 @pytest.fixture(autouse=True)

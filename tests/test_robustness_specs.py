@@ -6,9 +6,7 @@ Each error must name the file, the path inside it and say what to do.
 
 from __future__ import annotations
 
-import logging
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +14,6 @@ import pytest
 
 from formcheck.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from formcheck.specs import DEFAULT_SPEC_DIR, SpecError, load_spec, parse_spec
-
-
-@pytest.fixture(autouse=True)
-def _fresh_root_logger() -> Iterator[None]:
-    """``cli.main`` calls ``logging.basicConfig``: drop its handler (bound to this test's captured stderr)."""
-    root = logging.getLogger()
-    before = list(root.handlers)
-    root.handlers = []
-    yield
-    root.handlers = before
 
 
 def raw(exercise: str = "tree_pose") -> dict[str, Any]:

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from formcheck.feedback import CueKind
-from formcheck.landmarks import SKELETON_EDGES
+from formcheck.landmarks import NUM_LANDMARKS, SKELETON_EDGES, VIRTUAL_LANDMARKS
 from formcheck.metrics import extended_points, resolve_points
 from formcheck.rules import RuleState
 from formcheck.session import FrameResult
@@ -29,6 +29,7 @@ _CUE_COLOURS = {CueKind.FAULT: RED, CueKind.SETUP: AMBER, CueKind.GOOD: GREEN, C
 _STATE_COLOURS = {RuleState.FAULT: RED, RuleState.PASS: GREEN, RuleState.UNKNOWN: GREY}
 _FONT = cv2.FONT_HERSHEY_DUPLEX
 _ANGLE_KINDS = (MetricKind.JOINT_ANGLE, MetricKind.SIGNED_JOINT_ANGLE)
+_VIRTUAL_ENDS = [(int(a), int(b)) for a, b in VIRTUAL_LANDMARKS.values()]
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,11 @@ def draw_overlay(
 
 
 def _rule_points(spec: ExerciseSpec, metric_id: str, side: str) -> set[int]:
+    """The real landmarks a metric reads (a midpoint such as mid_hip stands for its two ends)."""
     m = spec.metrics[metric_id]
-    pts = set(resolve_points(m.points, side or "left").tolist())
+    pts: set[int] = set()
+    for i in resolve_points(m.points, side or "left").tolist():
+        pts |= set(_VIRTUAL_ENDS[i - NUM_LANDMARKS]) if i >= NUM_LANDMARKS else {i}
     for ref in m.of:
         pts |= _rule_points(spec, ref, side)
     return pts

@@ -155,6 +155,7 @@ def analyze(
     csv_file = None
     writer = None
     sink: BackgroundSink | None = None
+    video: H264Writer | None = None
     try:
         if out_dir is not None and o.write_csv:
             outputs["csv"] = out_dir / f"{stem}.frames.csv"
@@ -178,12 +179,11 @@ def analyze(
                         outputs["image"] = out_dir / f"{stem}.annotated.png"
                         _write_png(outputs["image"], draw_overlay(rgb, result, spec))
                     else:
-                        if sink is None:
+                        if video is None:
                             outputs["video"] = out_dir / f"{stem}.annotated.mp4"
                             h, w = rgb.shape[:2]
                             video = H264Writer(outputs["video"], fps=fps, size=(w, h))
                             sink = BackgroundSink(lambda item, v=video: _draw_and_write(v, *item))
-                            sink_writer = video
                         sink.put((rgb, result, spec, t))
                 if on_frame is not None:
                     on_frame(index, result)
@@ -196,8 +196,8 @@ def analyze(
             if sink is not None:
                 sink.close()
         finally:
-            if sink is not None:
-                sink_writer.close()
+            if video is not None:
+                video.close()
             if csv_file is not None:
                 csv_file.close()
 

@@ -11,6 +11,7 @@ import av.video.stream
 import cv2
 import numpy as np
 import pytest
+from media_gen import encode_rgb_frames
 
 from formcheck.errors import FormcheckError, MediaError
 from formcheck.media import (
@@ -67,13 +68,7 @@ def _pyav_video(
         if rotation:
             s.set_display_rotation(rotation)
         img = frame if frame is not None else _marked(width, height)
-        for i in range(n):
-            f = av.VideoFrame.from_ndarray(img, format="rgb24")
-            f.pts = i
-            for p in s.encode(f):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
+        encode_rgb_frames(c, s, [img] * n)
     return path
 
 
@@ -211,13 +206,7 @@ def test_probe_and_iter_mkv_and_gif(tmp_path: Path) -> None:
     with av.open(str(gif), "w") as c:
         s = c.add_stream("gif", rate=10)
         s.width, s.height, s.pix_fmt = 32, 24, "rgb8"
-        for i in range(6):
-            f = av.VideoFrame.from_ndarray(_marked(32, 24, 40 * i), format="rgb24")
-            f.pts = i
-            for p in s.encode(f):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
+        encode_rgb_frames(c, s, (_marked(32, 24, 40 * i) for i in range(6)))
     info = probe_video(gif)
     assert (info.width, info.height, info.codec) == (32, 24, "gif")
     frames = list(iter_video_frames(gif))

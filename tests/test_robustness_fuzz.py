@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from media_gen import encode_rgb_frames
 
 from formcheck.errors import MediaError
 from formcheck.media import H264Writer, is_image, is_video, iter_video_frames, probe_video, read_image
@@ -55,13 +56,7 @@ def _seeds() -> dict[str, bytes]:
             with av.open(str(path), "w", format=fmt) as c:
                 s = c.add_stream(codec, rate=10)
                 s.width, s.height, s.pix_fmt = 32, 24, pix
-                for i in range(4):
-                    f = av.VideoFrame.from_ndarray(np.roll(img, i, axis=0), format="rgb24")
-                    f.pts = i
-                    for p in s.encode(f):
-                        c.mux(p)
-                for p in s.encode():
-                    c.mux(p)
+                encode_rgb_frames(c, s, (np.roll(img, i, axis=0) for i in range(4)))
             out[suffix] = path.read_bytes()
     return out
 

@@ -28,6 +28,7 @@ import av.video.stream
 import cv2
 import numpy as np
 import pytest
+from media_gen import encode_rgb_frames
 
 from formcheck.analyze import AnalyzeOptions, analyze
 from formcheck.batch.runner import MEDIA_EXTENSIONS
@@ -86,13 +87,7 @@ def write_video(path: Path, n: int, size: tuple[int, int], fps: int = 25, rotati
         s.width, s.height, s.pix_fmt = width, height, "yuv420p"
         if rotation:
             s.set_display_rotation(rotation)
-        for i in range(n):
-            f = av.VideoFrame.from_ndarray(np.roll(base, 2 * i, axis=1), format="rgb24")
-            f.pts = i
-            for p in s.encode(f):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
+        encode_rgb_frames(c, s, (np.roll(base, 2 * i, axis=1) for i in range(n)))
     return path
 
 
@@ -116,13 +111,7 @@ def write_gif(path: Path, n: int = 3) -> Path:
     with av.open(str(path), "w", format="gif") as c:
         s = c.add_stream("gif", rate=5)
         s.width, s.height, s.pix_fmt = 32, 32, "rgb8"
-        for i in range(n):
-            f = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 40 * i, np.uint8), format="rgb24")
-            f.pts = i
-            for p in s.encode(f):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
+        encode_rgb_frames(c, s, (np.full((32, 32, 3), 40 * i, np.uint8) for i in range(n)))
     return path
 
 

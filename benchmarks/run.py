@@ -80,7 +80,8 @@ class Config:
         frames: frames of the clip used by ``e2e``, ``stages`` and ``engine``.
         engine_frames: poses fed to the engine per timed run (the clip's poses, looped).
         repeat: runs of each timed pair; the best of each side is kept.
-        batch_clips: clips in the batch folder.
+        batch_clips: clips in the batch folder (16: with 8, a spawned worker's ~1.5 s start
+            and the last clip's tail are a tenth of the run; a real batch has more clips).
         batch_frames: frames per batch clip.
         jobs: parallel batch jobs (one per core by default).
         memory_s: lengths of the memory clips, in seconds.
@@ -101,7 +102,7 @@ class Config:
     frames: int = 300
     engine_frames: int = 600
     repeat: int = 2
-    batch_clips: int = 8
+    batch_clips: int = 16
     batch_frames: int = 96
     jobs: int = 2
     memory_s: tuple[float, float] = (60.0, 600.0)
@@ -385,6 +386,27 @@ def _write_clip(path: Path, frames: list[np.ndarray], fps: float, count: int) ->
             v.write(frames[i % len(frames)], timestamp_s=i / fps)
 
 
+def _write_batch_clips(clip: Path, folder: Path, clips: int, frames: int, fps: float) -> str:
+    """Cut ``clips`` consecutive ``frames``-frame clips of ``clip`` (looped if short); return WxH."""
+    from formcheck.media import H264Writer, iter_video_frames  # noqa: PLC0415
+
+    def forever() -> Any:  # decodes again when the clip ends, never holding more than a frame
+        while True:
+            yield from (rgb for rgb, _ in iter_video_frames(clip))
+
+    source = forever()
+    size = ""
+    for i in range(clips):
+        first = next(source)
+        h, w = first.shape[:2]
+        size = f"{w}x{h}"
+        with H264Writer(folder / f"clip{i:02d}.mp4", fps, (w, h), preset="ultrafast") as v:
+            v.write(first, timestamp_s=0.0)
+            for k in range(1, frames):
+                v.write(next(source), timestamp_s=k / fps)
+    return size
+
+
 def bench_batch(cfg: Config, out: dict) -> None:
     """The batch runner: clips/s with 1 job and with ``cfg.jobs`` jobs on the same folder."""
     from formcheck.batch.runner import BatchOptions, run_batch  # noqa: PLC0415
@@ -395,17 +417,18 @@ def bench_batch(cfg: Config, out: dict) -> None:
     with tempfile.TemporaryDirectory(prefix="fcbench-batch-") as d:
         folder = Path(d) / "clips"
         folder.mkdir()
-        frames = [rgb for rgb, _ in load_frames(cfg.clip, cfg.batch_clips * cfg.batch_frames)]
-        for i in range(cfg.batch_clips):
-            part = frames[i * cfg.batch_frames : (i + 1) * cfg.batch_frames] or frames
-            _write_clip(folder / f"clip{i:02d}.mp4", part, fps, len(part))
+        size = _write_batch_clips(cfg.clip, folder, cfg.batch_clips, cfg.batch_frames, fps)
         rows = {}
         for jobs in (1, cfg.jobs):
             _log(f"batch: {cfg.batch_clips} clips x {cfg.batch_frames} frames, {model}, {jobs} job(s)")
-            dest = Path(d) / f"out{jobs}"
-            started = time.perf_counter()
-            res = run_batch(BatchOptions(folder=folder, out=dest, model=model, jobs=jobs, progress=False))
-            elapsed = time.perf_counter() - started
+            elapsed = float("inf")
+            for k in range(max(1, cfg.repeat)):  # the best of ``repeat`` runs, as elsewhere
+                dest = Path(d) / f"out{jobs}_{k}"
+                started = time.perf_counter()
+                run = run_batch(BatchOptions(folder=folder, out=dest, model=model, jobs=jobs, progress=False))
+                took = time.perf_counter() - started
+                if took < elapsed:
+                    elapsed, res = took, run
             # Clips in which no person is seen are still analysed in full (and counted).
             errors = [r.get("error") for r in res.records.values() if r.get("error")]
             rows[jobs] = {
@@ -420,7 +443,7 @@ def bench_batch(cfg: Config, out: dict) -> None:
             "model": model,
             "clips": cfg.batch_clips,
             "frames_per_clip": cfg.batch_frames,
-            "size": f"{frames[0].shape[1]}x{frames[0].shape[0]}",
+            "size": size,
             "jobs": {str(k): v for k, v in rows.items()},
             "speedup": round(many / one, 3) if one else None,
         }
@@ -683,6 +706,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames", type=int, default=None, help="frames for e2e/stages/engine (default 300)")
     p.add_argument("--repeat", type=int, default=None, help="timed runs per figure, best kept (default 2)")
     p.add_argument("--jobs", type=int, default=None, help="parallel batch jobs (default: one per core)")
+    p.add_argument("--batch-clips", type=int, default=None, help="clips in the batch section (default 16)")
     p.add_argument("--memory-seconds", default=None, help="lengths of the two memory clips in seconds (default 60,600)")
     p.add_argument("--exercise", default="auto", help="engine mode for e2e and live (default: auto)")
     p.add_argument("--only", default=None, help=f"comma-separated sections to run ({','.join(SECTIONS)})")
@@ -716,6 +740,8 @@ def make_config(args: argparse.Namespace) -> Config:
         cfg.live_s = 1.0
     if args.frames:
         cfg.frames = args.frames
+    if args.batch_clips:
+        cfg.batch_clips = args.batch_clips
     if args.repeat:
         cfg.repeat = args.repeat
     if args.memory_seconds:

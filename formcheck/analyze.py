@@ -129,7 +129,6 @@ def analyze(
         model=o.model,
         model_path=o.model_path,
         mode=RunningMode.IMAGE if image else RunningMode.VIDEO,
-        segmentation_mask=engine.needs_mask,
         mirrored=o.mirrored,
         people_check_s=o.people_check_s,
     )
@@ -167,7 +166,7 @@ def analyze(
             for rgb, t in frames:
                 if o.max_frames is not None and index >= o.max_frames:
                     break
-                pose = estimator.detect(rgb, t)
+                pose = estimator.detect(rgb, t, mask=engine.wants_mask)
                 result = engine.update(pose, t)
                 builder.update(result)
                 briefs.append(FrameBrief(t, result.exercise, result.in_position, result.faults))

@@ -68,6 +68,15 @@ class Engine:
             return any(s.needs_mask for s in self.specs.values())
         return self.specs[self.options.exercise].needs_mask
 
+    @property
+    def wants_mask(self) -> bool:
+        """Whether the exercise judged now reads the segmentation mask (ask the estimator for it).
+
+        In auto mode only the recognised exercise counts: the mask costs ~15 % more inference
+        and no recognition condition reads it.
+        """
+        return self._active is not None and self.specs[self._active].needs_mask
+
     def reset(self) -> None:
         """Start over (new clip, new live session)."""
         self.smoother.reset()

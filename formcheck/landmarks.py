@@ -182,15 +182,26 @@ class PoseFrame:
         Args:
             min_visibility: lowest visibility score counted as seen.
         """
+        return self.inside_frame() & (self.visibility >= min_visibility)
+
+    def inside_frame(self) -> np.ndarray:
+        """(33,) bool: landmarks with finite coordinates inside the frame (2 % margin)."""
         w, h = self.image_size
         margin = 0.02 * max(w, h)
-        inside = (
-            (self.xy[:, 0] >= -margin)
-            & (self.xy[:, 0] <= w + margin)
-            & (self.xy[:, 1] >= -margin)
-            & (self.xy[:, 1] <= h + margin)
-        )
-        return (self.visibility >= min_visibility) & inside & np.isfinite(self.xy).all(axis=1)
+        # A NaN coordinate fails both comparisons, so it is not inside.
+        return ((self.xy >= -margin) & (self.xy <= (w + margin, h + margin))).all(axis=1)
+
+    def with_coordinates(self, xy: np.ndarray, world: np.ndarray) -> PoseFrame:
+        """A copy with new image and world coordinates; every other field is shared.
+
+        For per-frame stages such as smoothing: only the two new arrays are checked (float64,
+        shapes (33, 2) and (33, 3)), the rest was validated when this frame was built.
+        """
+        new = object.__new__(PoseFrame)
+        new.__dict__.update(self.__dict__)
+        object.__setattr__(new, "xy", _check_array("xy", xy, (NUM_LANDMARKS, 2)))
+        object.__setattr__(new, "world", _check_array("world", world, (NUM_LANDMARKS, 3)))
+        return new
 
     def mirrored(self) -> PoseFrame:
         """Swap anatomical left and right labels (for a mirrored selfie image).
@@ -213,3 +224,36 @@ class PoseFrame:
 def landmark_index(name: str) -> PoseLandmark:
     """Return the landmark for a lower-case spec name such as ``"left_knee"``."""
     return PoseLandmark[name.upper()]
+
+
+@dataclass(frozen=True)
+class FrameLists:
+    """A frame's arrays as Python lists, for per-frame scalar code (see :func:`frame_lists`)."""
+
+    xy: list[list[float]]
+    world: list[list[float]]
+    visibility: list[float]
+    inside: list[bool]
+
+    def visible(self, min_visibility: float) -> list[bool]:
+        """The same as :meth:`PoseFrame.visible`, as a list."""
+        return [ok and v >= min_visibility for ok, v in zip(self.inside, self.visibility, strict=True)]
+
+
+#: The last frame's lists (frames are immutable; matched by identity, so threads only recompute).
+_last_lists: tuple[PoseFrame, FrameLists] | None = None
+
+
+def frame_lists(frame: PoseFrame) -> FrameLists:
+    """``frame``'s coordinates, visibility and inside-frame test as lists, cached for the last frame.
+
+    The engine reads a handful of values per landmark per frame; Python floats are much cheaper
+    to read one by one than numpy scalars.
+    """
+    global _last_lists
+    last = _last_lists
+    if last is None or last[0] is not frame:
+        lists = FrameLists(frame.xy.tolist(), frame.world.tolist(), frame.visibility.tolist(),
+                           frame.inside_frame().tolist())
+        last = _last_lists = (frame, lists)
+    return last[1]

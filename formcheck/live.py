@@ -259,14 +259,13 @@ class LiveProcessor:
         created = False
         if self._active is None or self._engine is None or o.exercise != self._active.exercise:
             self._engine = Engine(self.specs, EngineOptions(exercise=o.exercise))
-        key = (o.model, o.mirror_view, self._engine.needs_mask)
+        key = (o.model, o.mirror_view)
         if self._estimator is None or key != self._estimator_key:
             self._close_estimator()
             self._estimator = self._factory(
                 EstimatorOptions(
                     model=o.model,
                     mode=RunningMode.VIDEO,
-                    segmentation_mask=self._engine.needs_mask,
                     mirrored=o.mirror_view,
                 )
             )
@@ -314,7 +313,7 @@ class LiveProcessor:
                 loaded = self._prepare(o)
                 t = self._timestamp(now_s)
                 assert self._engine is not None
-                pose = self._estimator.detect(frame, t)
+                pose = self._estimator.detect(frame, t, mask=self._engine.wants_mask)
                 result = self._engine.update(pose, t)
             except (FormcheckError, ValueError, RuntimeError) as exc:
                 self._close_estimator()

@@ -1,4 +1,4 @@
-"""Evaluate a spec's metrics on a pose (pure numpy).
+"""Evaluate a spec's metrics on a pose (pure Python and numpy).
 
 Each metric kind of :class:`formcheck.specs.MetricKind` is defined here. Distances are in
 torso lengths (mid-shoulder to mid-hip, in the same space), angles in degrees. A metric whose
@@ -9,29 +9,37 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from formcheck import geometry as g
-from formcheck.landmarks import LANDMARK_NAMES, NUM_LANDMARKS, VIRTUAL_LANDMARKS, PoseFrame
+from formcheck.landmarks import LANDMARK_NAMES, NUM_LANDMARKS, VIRTUAL_LANDMARKS, PoseFrame, frame_lists
 from formcheck.specs import COMBINING_KINDS, ExerciseSpec, MetricKind, MetricSpec
 from formcheck.view import frontality, image_scale_px_per_m
 
 #: Extended point table: the 33 landmarks followed by the virtual midpoints.
 POINT_INDEX: dict[str, int] = {name: i for i, name in enumerate(LANDMARK_NAMES)}
 POINT_INDEX.update({name: NUM_LANDMARKS + j for j, name in enumerate(VIRTUAL_LANDMARKS)})
-_VIRTUAL_PAIRS = np.array([[a, b] for a, b in VIRTUAL_LANDMARKS.values()])
+_VIRTUAL_PAIRS = [(int(a), int(b)) for a, b in VIRTUAL_LANDMARKS.values()]
 _MID_SHOULDER = POINT_INDEX["mid_shoulder"]
 _MID_HIP = POINT_INDEX["mid_hip"]
 OTHER_SIDE = {"left": "right", "right": "left"}
 
 
+def extended_rows(coords: list[list[float]], visible: list[bool]) -> list[list[float]]:
+    """The 33 points (all-NaN where not visible) followed by the virtual midpoints, as lists."""
+    missing = [math.nan] * len(coords[0])
+    rows = [p if ok else missing for p, ok in zip(coords, visible, strict=True)]
+    rows += [[(x + y) / 2.0 for x, y in zip(rows[a], rows[b], strict=True)] for a, b in _VIRTUAL_PAIRS]
+    return rows
+
+
 def extended_points(coords: np.ndarray, visible: np.ndarray) -> np.ndarray:
     """Return (39, D) points: landmarks (NaN where not visible) followed by virtual midpoints."""
-    pts = np.where(visible[:, None], coords, np.nan)
-    mids = (pts[_VIRTUAL_PAIRS[:, 0]] + pts[_VIRTUAL_PAIRS[:, 1]]) / 2.0
-    return np.concatenate([pts, mids], axis=0)
+    return np.array(extended_rows(coords.tolist(), visible.tolist()), dtype=np.float64)
 
 
 def resolve_points(names: tuple[str, ...], side: str) -> np.ndarray:
@@ -92,66 +100,52 @@ def mask_floor_gap(mask: np.ndarray, hip_xy: np.ndarray, shoulder_xy: np.ndarray
 #: A motion metric is known once it has this much history, in seconds (or half its window).
 MOTION_MIN_HISTORY_S = 0.3
 
-#: Kinds computed from landmark points in one vectorised call per kind.
-_VECTOR_KINDS = (
-    MetricKind.JOINT_ANGLE, MetricKind.SIGNED_JOINT_ANGLE, MetricKind.INCLINATION, MetricKind.ELEVATION,
-    MetricKind.LINE_TILT, MetricKind.ANGLE_BETWEEN, MetricKind.DISTANCE, MetricKind.HEIGHT_ABOVE,
-    MetricKind.OFFSET_ABOVE_LINE, MetricKind.FORWARD_OFFSET, MetricKind.LENGTH_RATIO,
-)
+Point = list[float]
+Kernel = Callable[[list[Point], list[Point]], float]
+
+
+def _ratio(num: float, den: float) -> float:
+    if den == 0.0:
+        return math.inf if num > 0 else float("nan")
+    return num / den
+
+
+#: The point-metric kinds: value from the metric's points ``p`` (in its space) and its
+#: forward points ``f`` (image).
+_KERNELS: dict[MetricKind, Kernel] = {
+    MetricKind.JOINT_ANGLE: lambda p, f: g.joint_angle_deg(p[0], p[1], p[2]),
+    MetricKind.SIGNED_JOINT_ANGLE: lambda p, f: g.signed_joint_angle_deg(p[0], p[1], p[2], f[0], f[1]),
+    MetricKind.INCLINATION: lambda p, f: g.inclination_from_vertical_deg(p[0], p[1]),
+    MetricKind.ELEVATION: lambda p, f: g.elevation_above_horizontal_deg(p[0], p[1]),
+    MetricKind.LINE_TILT: lambda p, f: g.line_tilt_from_horizontal_deg(p[0], p[1]),
+    MetricKind.ANGLE_BETWEEN: lambda p, f: g.angle_between_segments_deg(p[0], p[1], p[2], p[3]),
+    MetricKind.DISTANCE: lambda p, f: g.distance(p[0], p[1]),
+    MetricKind.HEIGHT_ABOVE: lambda p, f: g.height_above(p[0], p[1]),
+    MetricKind.OFFSET_ABOVE_LINE: lambda p, f: g.offset_above_line(p[0], p[1], p[2]),
+    MetricKind.FORWARD_OFFSET: lambda p, f: g.horizontal_offset(p[0], p[1], g.facing_sign(f[0], f[1])),
+    MetricKind.LENGTH_RATIO: lambda p, f: _ratio(g.distance(p[0], p[1]), g.distance(p[2], p[3])),
+}
 #: Kinds whose value is in torso lengths.
 _TORSO_KINDS = (MetricKind.DISTANCE, MetricKind.HEIGHT_ABOVE, MetricKind.OFFSET_ABOVE_LINE, MetricKind.FORWARD_OFFSET)
 
 
-def _kind_values(kind: MetricKind, p: np.ndarray, f: np.ndarray) -> np.ndarray:
-    """Values of K metrics of one kind: ``p`` (K, n, D) points, ``f`` (K, 2, 2) forward points."""
-    if kind == MetricKind.JOINT_ANGLE:
-        return g.joint_angle_deg(p[:, 0], p[:, 1], p[:, 2])
-    if kind == MetricKind.SIGNED_JOINT_ANGLE:
-        return g.signed_joint_angle_deg(p[:, 0], p[:, 1], p[:, 2], f[:, 0], f[:, 1])
-    if kind == MetricKind.INCLINATION:
-        return g.inclination_from_vertical_deg(p[:, 0], p[:, 1])
-    if kind == MetricKind.ELEVATION:
-        return g.elevation_above_horizontal_deg(p[:, 0], p[:, 1])
-    if kind == MetricKind.LINE_TILT:
-        return g.line_tilt_from_horizontal_deg(p[:, 0], p[:, 1])
-    if kind == MetricKind.ANGLE_BETWEEN:
-        return g.angle_between_segments_deg(p[:, 0], p[:, 1], p[:, 2], p[:, 3])
-    if kind == MetricKind.DISTANCE:
-        return g.distance(p[:, 0], p[:, 1])
-    if kind == MetricKind.HEIGHT_ABOVE:
-        return g.height_above(p[:, 0], p[:, 1])
-    if kind == MetricKind.OFFSET_ABOVE_LINE:
-        return g.offset_above_line(p[:, 0], p[:, 1], p[:, 2])
-    if kind == MetricKind.FORWARD_OFFSET:
-        return g.horizontal_offset(p[:, 0], p[:, 1], np.sign(f[:, 1, 0] - f[:, 0, 0]))
-    if kind == MetricKind.LENGTH_RATIO:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return g.distance(p[:, 0], p[:, 1]) / g.distance(p[:, 2], p[:, 3])
-    raise AssertionError(f"{kind} is not a vector kind")  # pragma: no cover
-
-
 @dataclass(frozen=True)
-class _Group:
-    """Metrics of one kind and space, evaluated together."""
+class _Row:
+    """One point metric resolved for a side: kind, space and extended-table indices."""
 
     kind: MetricKind
     space: str
-    ids: tuple[str, ...]
-    idx: np.ndarray  # (K, n) extended-table indices
-    fwd: np.ndarray  # (K, 2) forward indices (zeros when unused)
+    idx: tuple[int, ...]
+    fwd: tuple[int, ...]  # forward points (image), () when unused
 
 
-def _build_groups(metrics: list[MetricSpec], side: str) -> list[_Group]:
-    by_key: dict[tuple[MetricKind, str], list[MetricSpec]] = {}
-    for m in metrics:
-        if m.kind in _VECTOR_KINDS:
-            by_key.setdefault((m.kind, m.space), []).append(m)
-    groups = []
-    for (kind, space), ms in by_key.items():
-        idx = np.stack([resolve_points(m.points, side) for m in ms])
-        fwd = np.stack([resolve_points(m.forward, side) if m.forward else np.zeros(2, int) for m in ms])
-        groups.append(_Group(kind, space, tuple(m.id for m in ms), idx, fwd))
-    return groups
+def _rows(metrics: list[MetricSpec], side: str) -> list[tuple[str, _Row]]:
+    return [
+        (m.id, _Row(m.kind, m.space, tuple(resolve_points(m.points, side).tolist()),
+                    tuple(resolve_points(m.forward, side).tolist()) if m.forward else ()))
+        for m in metrics
+        if m.kind in _KERNELS
+    ]
 
 
 def _with_dependencies(metrics: dict[str, MetricSpec], ids: set[str]) -> set[str]:
@@ -165,15 +159,90 @@ def _with_dependencies(metrics: dict[str, MetricSpec], ids: set[str]) -> set[str
     return out
 
 
-#: The last frame's point tables, by min_visibility (see MetricEvaluator._tables).
-_shared_tables: tuple[PoseFrame, dict[float, dict[str, tuple[np.ndarray, float]]]] | None = None
+@dataclass
+class Table:
+    """A frame's extended point table in one space.
+
+    Attributes:
+        rows: 39 points as lists of floats: the landmarks (NaN where not visible), then the
+            virtual midpoints (see :func:`extended_rows`).
+        torso: mid-shoulder to mid-hip length in that space (NaN when unseen).
+    """
+
+    rows: list[Point]
+    torso: float
+
+    @cached_property
+    def points(self) -> np.ndarray:
+        """The rows as a (39, D) float64 array (made when first asked for)."""
+        return np.array(self.rows, dtype=np.float64)
+
+
+Tables = dict[str, Table]
+#: The last frame's point tables, by min_visibility (see :func:`point_tables`).
+_last_tables: tuple[PoseFrame, dict[float, Tables]] | None = None
+
+
+def point_tables(frame: PoseFrame, min_visibility: float) -> Tables:
+    """Extended point tables of a frame, per space ("image", "world").
+
+    Landmarks below ``min_visibility`` are NaN. The image torso is the 3-D torso at the image
+    scale when that is longer (a torso pointing at the camera looks short in 2-D). Cached for
+    the last frame: the session and the recogniser read the same frame. Frames are immutable
+    and matched by identity, so concurrent threads at worst recompute.
+    """
+    global _last_tables
+    last = _last_tables
+    if last is None or last[0] is not frame:
+        last = _last_tables = (frame, {})
+    out = last[1].get(min_visibility)
+    if out is None:
+        out = last[1][min_visibility] = _compute_tables(frame, min_visibility)
+    return out
+
+
+def _compute_tables(frame: PoseFrame, min_visibility: float) -> Tables:
+    lists = frame_lists(frame)
+    visible = lists.visible(min_visibility)
+    out = {}
+    for space, coords in (("image", lists.xy), ("world", lists.world)):
+        rows = extended_rows(coords, visible)
+        torso = g.distance(rows[_MID_SHOULDER], rows[_MID_HIP])
+        out[space] = Table(rows, torso if torso > 0 else float("nan"))
+    image_torso = out["world"].torso * image_scale_px_per_m(frame)
+    if image_torso > out["image"].torso or math.isnan(out["image"].torso):
+        out["image"].torso = image_torso
+    return out
+
+
+class PointMetricPlan:
+    """Point metrics of one spec and side, computed by the scalar kernels on the point tables."""
+
+    def __init__(self, min_visibility: float, rows: list[tuple[str, _Row]]) -> None:
+        self.min_visibility = min_visibility
+        self._rows = [
+            (mid, row.space == "image", _KERNELS[row.kind], row.kind in _TORSO_KINDS, row.idx, row.fwd)
+            for mid, row in rows
+        ]
+
+    def evaluate(self, frame: PoseFrame) -> dict[str, float]:
+        """metric id → value on ``frame`` (NaN where landmarks are not visible)."""
+        tables = point_tables(frame, self.min_visibility)
+        image, world = tables["image"], tables["world"]
+        out = {}
+        for mid, in_image, kernel, per_torso, idx, fwd in self._rows:
+            table = image if in_image else world
+            v = kernel([table.rows[i] for i in idx], [image.rows[i] for i in fwd])
+            out[mid] = v / table.torso if per_torso else v
+        return out
 
 
 class MetricEvaluator:
     """Computes one spec's metrics frame by frame; holds the state of temporal metrics.
 
-    Point metrics are grouped by kind and computed in one vectorised call per kind. Stateful
-    metrics: ``length_ratio`` with a session baseline, and ``motion``.
+    Point metrics are computed by scalar kernels (:class:`PointMetricPlan`), the side metric on
+    both sides and the others on the chosen side. Stateful metrics: ``length_ratio`` with a
+    session baseline, and ``motion``.
     """
 
     def __init__(self, spec: ExerciseSpec, only: set[str] | None = None) -> None:
@@ -181,25 +250,31 @@ class MetricEvaluator:
 
         Args:
             spec: the exercise spec.
-            only: compute only these metric ids (and what they depend on); default all.
+            only: compute only these metric ids (and what they depend on, and the side
+                metric); default all.
         """
         self.spec = spec
+        if only is not None and spec.side is not None:
+            only = only | {spec.side.metric}
         wanted = _with_dependencies(spec.metrics, only) if only is not None else set(spec.metrics)
         self._order = [m for m in self._dependency_order(spec.metrics) if m.id in wanted]
         points = [m for m in self._order if m.kind not in COMBINING_KINDS]
-        self._groups = {side: _build_groups(points, side) for side in OTHER_SIDE}
-        self._single = [m for m in points if m.kind not in _VECTOR_KINDS or m.baseline]
+        self.sides = tuple(OTHER_SIDE) if spec.side is not None else ("left",)
+        rows = {side: _rows(points, side) for side in self.sides}
+        self._plans = {side: PointMetricPlan(spec.min_visibility, rows[side]) for side in self.sides}
+        # The side metric alone, on each side, when it is a point metric.
+        self._side_plans: dict[str, PointMetricPlan] = {}
+        if spec.side is not None and any(mid == spec.side.metric for mid, _ in rows["left"]):
+            self._side_plans = {
+                side: PointMetricPlan(spec.min_visibility, [r for r in rows[side] if r[0] == spec.side.metric])
+                for side in self.sides
+            }
+        self._single = [m for m in points if m.kind not in _KERNELS or m.baseline]
         self._combined = [m for m in self._order if m.kind in COMBINING_KINDS]
         self._absolute = [m.id for m in self._order if m.absolute]
         self._indices = {
             (m.id, side): resolve_points(m.points, side) for m in spec.metrics.values() for side in OTHER_SIDE
         }
-        if spec.side is not None:
-            side_metric = spec.metrics[spec.side.metric]
-            if side_metric.kind in _VECTOR_KINDS:  # both sides in one vectorised call
-                (left,), (right,) = (_build_groups([side_metric], side) for side in OTHER_SIDE)
-                self._side_both = [_Group(left.kind, left.space, ("left", "right"),
-                                          np.concatenate([left.idx, right.idx]), np.concatenate([left.fwd, right.fwd]))]
         self.reset()
 
     @staticmethod
@@ -224,67 +299,20 @@ class MetricEvaluator:
         self._baseline: dict[str, float] = {}
         self._motion: dict[str, deque[tuple[float, float]]] = {}
         self._last_pts: dict[str, tuple[float, np.ndarray]] = {}
-        self._cache: tuple[PoseFrame, dict[str, tuple[np.ndarray, float]]] | None = None
 
-    def point_table(self, frame: PoseFrame) -> np.ndarray:
-        """(39, 2) image points of ``frame``: NaN where not visible, then the virtual points."""
-        return self._tables(frame)["image"][0]
-
-    def _tables(self, frame: PoseFrame) -> dict[str, tuple[np.ndarray, float]]:
-        """Extended point tables and torso lengths, per space, for the frame.
-
-        Cached for the last frame, and shared by every evaluator with the same
-        ``min_visibility`` (auto mode evaluates six specs on one frame). Frames are immutable
-        and matched by identity, so concurrent threads at worst recompute.
-        """
-        global _shared_tables
-        if self._cache is not None and self._cache[0] is frame:
-            return self._cache[1]
-        shared = _shared_tables
-        if shared is None or shared[0] is not frame:
-            shared = (frame, {})
-            _shared_tables = shared
-        out = shared[1].get(self.spec.min_visibility)
-        if out is None:
-            out = shared[1][self.spec.min_visibility] = self._compute_tables(frame)
-        self._cache = (frame, out)
-        return out
-
-    def _compute_tables(self, frame: PoseFrame) -> dict[str, tuple[np.ndarray, float]]:
-        vis = frame.visible(self.spec.min_visibility)
-        out = {}
-        for space, coords in (("image", frame.xy), ("world", frame.world)):
-            table = extended_points(coords, vis)
-            torso = float(g.distance(table[_MID_SHOULDER], table[_MID_HIP]))
-            out[space] = (table, torso if torso > 0 else float("nan"))
-        # The 2-D torso shrinks when it points at the camera (hands and knees seen from the
-        # front); the 3-D torso at the image scale does not. Use the larger of the two.
-        image_torso = out["world"][1] * image_scale_px_per_m(frame)
-        if image_torso > out["image"][1] or math.isnan(out["image"][1]):
-            out["image"] = (out["image"][0], image_torso)
-        return out
-
-    def _group_values(self, groups: list[_Group], tables: dict[str, tuple[np.ndarray, float]]) -> dict[str, float]:
-        values: dict[str, float] = {}
-        for grp in groups:
-            table, torso = tables[grp.space]
-            vals = _kind_values(grp.kind, table[grp.idx], tables["image"][0][grp.fwd])
-            if grp.kind in _TORSO_KINDS:
-                vals = vals / torso
-            values.update(zip(grp.ids, vals.tolist(), strict=True))
-        return values
+    def point_rows(self, frame: PoseFrame) -> list[Point]:
+        """The 39 image points of ``frame``: NaN where not visible, then the virtual points."""
+        return point_tables(frame, self.spec.min_visibility)["image"].rows
 
     def side_values(self, frame: PoseFrame) -> tuple[float, float]:
         """The side metric evaluated for the left and the right side (NaN when unseen)."""
         assert self.spec.side is not None
-        tables = self._tables(frame)
-        mid = self.spec.side.metric
-        m = self.spec.metrics[mid]
-        if m.kind not in _VECTOR_KINDS:
+        m = self.spec.metrics[self.spec.side.metric]
+        if not self._side_plans or m.baseline:
+            tables = point_tables(frame, self.spec.min_visibility)
             return (self._single_value(m, "left", tables, frame, stateful=False),
                     self._single_value(m, "right", tables, frame, stateful=False))
-        both = self._group_values(self._side_both, tables)
-        return both["left"], both["right"]
+        return self._side_plans["left"].evaluate(frame)[m.id], self._side_plans["right"].evaluate(frame)[m.id]
 
     def update(self, frame: PoseFrame, side: str = "left") -> dict[str, float]:
         """Compute the spec's metrics for ``frame`` with the given side.
@@ -296,10 +324,12 @@ class MetricEvaluator:
         Returns:
             metric id → value (NaN when unknown).
         """
-        tables = self._tables(frame)
-        values = self._group_values(self._groups[side], tables)
-        for m in self._single:
-            values[m.id] = self._single_value(m, side, tables, frame, stateful=True, value=values.get(m.id))
+        side = side if side in self.sides else "left"  # a spec without a side reads the same
+        values = self._plans[side].evaluate(frame)
+        if self._single:
+            tables = point_tables(frame, self.spec.min_visibility)
+            for m in self._single:
+                values[m.id] = self._single_value(m, side, tables, frame, stateful=True, value=values.get(m.id))
         for mid in self._absolute:
             values[mid] = abs(values[mid])
         for m in self._combined:
@@ -321,7 +351,7 @@ class MetricEvaluator:
         self,
         m: MetricSpec,
         side: str,
-        tables: dict[str, tuple[np.ndarray, float]],
+        tables: Tables,
         frame: PoseFrame,
         *,
         stateful: bool,
@@ -336,13 +366,13 @@ class MetricEvaluator:
                 self._baseline[m.id] = max(base, ratio)
             return ratio / base
         if k == MetricKind.VISIBILITY:
-            idx = self._indices[(m.id, side)]
-            real = idx[idx < NUM_LANDMARKS]
-            return float(np.mean(frame.visibility[real])) if real.size else float("nan")
+            vis = frame_lists(frame).visibility
+            real = [vis[i] for i in self._indices[(m.id, side)].tolist() if i < NUM_LANDMARKS]
+            return sum(real) / len(real) if real else float("nan")
         if k == MetricKind.FRONTALITY:
             return frontality(frame)
-        table, torso = tables["image"]
-        p = table[self._indices[(m.id, side)]]
+        torso = tables["image"].torso
+        p = tables["image"].points[self._indices[(m.id, side)]]
         if k == MetricKind.MASK_FLOOR_GAP:
             if frame.mask is None:
                 return float("nan")

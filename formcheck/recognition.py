@@ -23,11 +23,11 @@ from formcheck.specs import Condition, ExerciseSpec
 
 def condition_score(cond: Condition, values: dict[str, float]) -> float:
     """Soft truth of one condition in [0, 1]; 0 when the metric is unknown (1 if unknown_ok)."""
-    v = values.get(cond.metric, float("nan"))
-    if math.isnan(v):
+    v = values.get(cond.metric, math.nan)
+    if v != v:  # NaN: unknown
         return 1.0 if cond.unknown_ok else 0.0
     z = cond.op.sign * (v - cond.value) / cond.margin * 4.0
-    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+    return 1.0 / (1.0 + math.exp(-(50.0 if z > 50.0 else -50.0 if z < -50.0 else z)))
 
 
 def exercise_score(spec: ExerciseSpec, values: dict[str, float], *, staying: bool = False) -> float:
@@ -104,7 +104,10 @@ class ExerciseRecognizer:
                 prefer_left = left > right if spec.side.choose == "max" else left < right
                 side = "left" if (prefer_left or math.isnan(right)) else "right"
             values = ev.update(frame, side)
-            out[sid] = (exercise_score(spec, values), exercise_score(spec, values, staying=True))
+            position = [condition_score(c, values) for c in spec.position]
+            signature = position + [condition_score(c, values) for c in spec.recognize]
+            # The same as exercise_score(spec, values) and (..., staying=True), each condition once.
+            out[sid] = (min(signature, default=0.0), min(position, default=0.0))
         return out
 
     def update(self, frame: PoseFrame | None, timestamp_s: float | None = None) -> str | None:

@@ -196,8 +196,8 @@ class ExerciseSession:
 
     def _visibility_reason(self, frame: PoseFrame, side: str) -> str:
         """'' when the position landmarks are visible, else which part is missing."""
-        vis = self.metrics.point_table(frame)
-        missing = [i for i in self._position_points[side or "left"] if not math.isfinite(vis[i, 0])]
+        rows = self.metrics.point_rows(frame)
+        missing = [i for i in self._position_points[side or "left"] if not math.isfinite(rows[i][0])]
         if not missing:
             return ""
         names = {n for n, i in POINT_INDEX.items() if i in missing}

@@ -8,7 +8,8 @@ handled without assuming an fps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,8 +34,8 @@ class OneEuroOptions:
     reset_after_s: float = 0.5
 
 
-def _alpha(cutoff_hz: np.ndarray | float, dt_s: float) -> np.ndarray:
-    tau = 1.0 / (2.0 * np.pi * np.asarray(cutoff_hz, float))
+def _alpha(cutoff_hz: np.ndarray | float, dt_s: float) -> np.ndarray | float:
+    tau = 1.0 / (2.0 * math.pi * cutoff_hz)
     return 1.0 / (1.0 + tau / dt_s)
 
 
@@ -75,21 +76,18 @@ class OneEuroFilter:
             self._x, self._dx, self._t = x.copy(), np.zeros_like(x), timestamp_s
             return x.copy()
         prev = self._x
-        missing = np.isnan(x)
-        prev_missing = np.isnan(prev)
-        raw_dx = (x - prev) / dt
+        diff = x - prev
+        bad = np.isnan(diff)  # missing now or before
         a_d = _alpha(o.d_cutoff_hz, dt)
-        dx = a_d * raw_dx + (1.0 - a_d) * self._dx
-        cutoff = o.min_cutoff_hz + o.beta * np.abs(dx)
-        a = _alpha(cutoff, dt)
-        out = a * x + (1.0 - a) * prev
-        # Elements that were missing restart from the raw value; missing ones keep state.
-        out = np.where(prev_missing, x, out)
-        dx = np.where(prev_missing | missing, 0.0, dx)
-        self._x = np.where(missing, prev, out)
-        self._dx = dx
+        dx = a_d * (diff / dt) + (1.0 - a_d) * self._dx
+        a = _alpha(o.min_cutoff_hz + o.beta * np.abs(dx), dt)
+        # Elements missing before restart from the raw value; missing ones give NaN (x) and
+        # keep their state.
+        out = np.where(bad, x, a * x + (1.0 - a) * prev)
+        self._dx = np.where(bad, 0.0, dx)
+        self._x = np.where(np.isnan(x), prev, out)
         self._t = timestamp_s
-        return np.where(missing, np.nan, out)
+        return out
 
 
 class PoseSmoother:
@@ -116,4 +114,4 @@ class PoseSmoother:
         low = (frame.visibility < self.min_visibility)[:, None]
         out = self._filter.update(np.where(low, np.nan, raw), frame.timestamp_s)
         out = np.where(low, raw, out)
-        return replace(frame, xy=out[:, :2] * scale, world=out[:, 2:])
+        return frame.with_coordinates(out[:, :2] * scale, out[:, 2:])

@@ -1,4 +1,4 @@
-"""Which way the camera sees the person: front, side or oblique (pure numpy).
+"""Which way the camera sees the person: front, side or oblique (pure Python).
 
 The shoulder and hip lines are compared in the image and in the world landmarks: seen from
 the front they appear at full width, seen from the side they collapse. The image scale
@@ -11,9 +11,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-import numpy as np
-
-from formcheck.landmarks import PoseFrame
+from formcheck.landmarks import PoseFrame, frame_lists
 from formcheck.landmarks import PoseLandmark as L
 
 
@@ -26,23 +24,49 @@ class View(StrEnum):
     UNKNOWN = "unknown"
 
 
-_AXES = np.array([(L.LEFT_SHOULDER, L.RIGHT_SHOULDER), (L.LEFT_HIP, L.RIGHT_HIP)])
-_LIMBS = np.array([
+_AXES = [(L.LEFT_SHOULDER, L.RIGHT_SHOULDER), (L.LEFT_HIP, L.RIGHT_HIP)]
+_LIMBS = [
     (L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.RIGHT_SHOULDER, L.RIGHT_ELBOW),
     (L.LEFT_ELBOW, L.LEFT_WRIST), (L.RIGHT_ELBOW, L.RIGHT_WRIST),
     (L.LEFT_HIP, L.LEFT_KNEE), (L.RIGHT_HIP, L.RIGHT_KNEE),
     (L.LEFT_KNEE, L.LEFT_ANKLE), (L.RIGHT_KNEE, L.RIGHT_ANKLE),
     (L.LEFT_SHOULDER, L.LEFT_HIP), (L.RIGHT_SHOULDER, L.RIGHT_HIP),
-])
+]
+_PAIRS = _LIMBS + _AXES
 
 
-def _lengths(coords: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    d = coords[pairs[:, 0]] - coords[pairs[:, 1]]
-    return np.sqrt((d * d).sum(axis=-1))
+def _pair_lengths(frame: PoseFrame) -> tuple[list[float], list[float]]:
+    """2-D (pixels) and 3-D (metres) lengths of the limbs then the shoulder and hip lines."""
+    lists = frame_lists(frame)
+    xy, world = lists.xy, lists.world
+    return [math.dist(xy[a], xy[b]) for a, b in _PAIRS], [math.dist(world[a], world[b]) for a, b in _PAIRS]
 
 
-#: The last frame's scale (frames are immutable; matched by identity, so threads only recompute).
-_last_scale: tuple[PoseFrame, float, float] | None = None
+#: The last frame's measures (frames are immutable; matched by identity, so threads only recompute).
+_last: tuple[PoseFrame, float, tuple[float, float]] | None = None
+
+
+def _measure(frame: PoseFrame, min_visibility: float) -> tuple[float, float]:
+    """(image scale in px/m, frontality) of a frame; see the two public functions."""
+    global _last
+    last = _last
+    if last is not None and last[0] is frame and last[1] == min_visibility:
+        return last[2]
+    l2, l3 = _pair_lengths(frame)
+    lists = frame_lists(frame)
+    seen = lists.visible(min_visibility)
+    ratios = [l2[k] / l3[k] for k, (a, b) in enumerate(_LIMBS) if seen[a] and seen[b] and l3[k] > 0.05]
+    vis = lists.visibility
+    scale = max(ratios) if ratios else float("nan")
+    half = min_visibility * 0.5
+    axes = [
+        l2[k] / (l3[k] * scale)
+        for k, (a, b) in enumerate(_AXES, start=len(_LIMBS))
+        if vis[a] >= half and vis[b] >= half and l3[k] > 0.05
+    ]
+    front = min(1.0, sum(axes) / len(axes)) if axes and ratios else float("nan")
+    _last = (frame, min_visibility, (scale, front))
+    return scale, front
 
 
 def image_scale_px_per_m(frame: PoseFrame, min_visibility: float = 0.3) -> float:
@@ -50,17 +74,7 @@ def image_scale_px_per_m(frame: PoseFrame, min_visibility: float = 0.3) -> float
 
     NaN when no limb with both ends visible has a usable 3-D length.
     """
-    global _last_scale
-    last = _last_scale
-    if last is not None and last[0] is frame and last[1] == min_visibility:
-        return last[2]
-    vis = frame.visible(min_visibility)
-    limbs = _LIMBS[vis[_LIMBS[:, 0]] & vis[_LIMBS[:, 1]]]
-    d3 = _lengths(frame.world, limbs)
-    ok = d3 > 0.05
-    value = float((_lengths(frame.xy, limbs)[ok] / d3[ok]).max()) if ok.any() else float("nan")
-    _last_scale = (frame, min_visibility, value)
-    return value
+    return _measure(frame, min_visibility)[0]
 
 
 def frontality(frame: PoseFrame, min_visibility: float = 0.3) -> float:
@@ -70,17 +84,7 @@ def frontality(frame: PoseFrame, min_visibility: float = 0.3) -> float:
     least foreshortened limb); the shoulder and hip lines' 2-D lengths over their 3-D lengths at
     that scale give |cos(yaw)|. NaN when the shoulders and hips are not visible.
     """
-    px_per_m = image_scale_px_per_m(frame, min_visibility)
-    if math.isnan(px_per_m):
-        return float("nan")
-    half = frame.visibility >= min_visibility * 0.5
-    axes = _AXES[half[_AXES[:, 0]] & half[_AXES[:, 1]]]
-    a3 = _lengths(frame.world, axes)
-    ok = a3 > 0.05
-    if not ok.any():
-        return float("nan")
-    ratios = _lengths(frame.xy, axes)[ok] / (a3[ok] * px_per_m)
-    return float(min(1.0, ratios.mean()))
+    return _measure(frame, min_visibility)[1]
 
 
 @dataclass(frozen=True)

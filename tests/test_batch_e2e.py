@@ -142,8 +142,12 @@ def test_pool_and_cli_give_identical_files(
     code = main([str(batch_dir), "--out", str(out), "--jobs", "2", "--model", "lite", "--no-progress"])
     assert code == 0
     assert "exercise accuracy" in capsys.readouterr().out
-    assert json.loads((out / "timing.json").read_text())["engine"] == "pool"
+    timing = json.loads((out / "timing.json").read_text())
+    assert timing["engine"] == "pool"
     assert _files(out) == _files(serial.report.parent)
+    # This process works too, beside one spawned worker, and both took jobs.
+    pids = {c["worker"].rsplit(":", 1)[1] for c in timing["clips"]}
+    assert str(os.getpid()) in pids and len(pids) == 2, pids
 
 
 @pytest.mark.slow

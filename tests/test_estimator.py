@@ -175,6 +175,21 @@ def test_mask_downscaled(tree_rgb: np.ndarray, max_side: int) -> None:
     assert frame.mask[0, 0] < 0.5
 
 
+def test_mask_asked_for_frame_by_frame(tree_rgb: np.ndarray) -> None:
+    """VIDEO mode: the mask comes only with the frames that ask for it; the pose goes on."""
+    with PoseEstimator(EstimatorOptions(model="lite", mask_max_side=64)) as est:
+        frames = [est.detect(tree_rgb, 0.04 * i, mask=ask) for i, ask in enumerate([False, False, True, True, False])]
+        assert sorted(est._landmarkers) == [False, True]  # one graph per setting, made on first use
+    assert all(f is not None for f in frames)
+    assert [f.mask is not None for f in frames if f is not None] == [False, False, True, True, False]
+    hips = [f.xy[[PoseLandmark.LEFT_HIP, PoseLandmark.RIGHT_HIP]].mean(axis=0) for f in frames if f is not None]
+    assert max(float(np.linalg.norm(h - hips[0])) for h in hips) < 0.05 * tree_rgb.shape[0]
+    with PoseEstimator(EstimatorOptions(model="lite", mode=RunningMode.IMAGE, segmentation_mask=True)) as est:
+        assert est.detect(tree_rgb, 0.0) is not None and est.detect(tree_rgb, 0.0).mask is not None
+        plain = est.detect(tree_rgb, 0.0, mask=False)
+        assert plain is not None and plain.mask is None
+
+
 def _two_people(tree_rgb: np.ndarray, *, big: bool = True) -> tuple[np.ndarray, int]:
     """A canvas with the person large on the left (if ``big``) and small on the right.
 

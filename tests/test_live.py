@@ -32,13 +32,15 @@ class FakeEstimator:
         self.options = options
         self.frames: list[np.ndarray] = []
         self.times: list[float] = []
+        self.masks: list[bool | None] = []
         self.closed = False
         FakeEstimator.instances.append(self)
 
-    def detect(self, rgb: np.ndarray, t: float) -> None:
+    def detect(self, rgb: np.ndarray, t: float, *, mask: bool | None = None) -> None:
         assert not self.closed, "detect() after close()"
         self.frames.append(rgb.copy())
         self.times.append(t)
+        self.masks.append(mask)
         return None
 
     def close(self) -> None:
@@ -132,14 +134,14 @@ def test_exercise_and_model_changes_take_effect_at_the_next_frame(specs):
     proc = make(specs, exercise="tree_pose", model="lite")
     proc.process(_frame(), 0.0)
     first = FakeEstimator.instances[-1]
-    proc.set_exercise("psoas_stretch")  # needs the segmentation mask
+    proc.set_exercise("psoas_stretch")  # reads the segmentation mask: asked for frame by frame
     proc.process(_frame(), 0.1)
     assert proc.snapshot().exercise == "psoas_stretch"
-    second = FakeEstimator.instances[-1]
-    assert first.closed and second.options.segmentation_mask is True
+    assert FakeEstimator.instances[-1] is first and not first.closed
+    assert first.masks == [False, True]
     proc.set_model("full")
     proc.process(_frame(), 0.2)
-    assert second.closed and FakeEstimator.instances[-1].options.model == "full"
+    assert first.closed and FakeEstimator.instances[-1].options.model == "full"
     with pytest.raises(SpecError):
         proc.set_exercise("no_such_exercise")
 

@@ -144,7 +144,7 @@ class _FakeEstimator:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def detect(self, rgb: np.ndarray, t: float):
+    def detect(self, rgb: np.ndarray, t: float, *, mask: bool | None = None):
         h, w = rgb.shape[:2]
         return make_pose(
             {

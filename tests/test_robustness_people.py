@@ -11,6 +11,7 @@ import dataclasses
 import json
 import os
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from formcheck.engine import Engine, EngineOptions
 from formcheck.landmarks import PoseLandmark
 from formcheck.media import iter_video_frames
 from formcheck.models import MODEL_DIR_ENV
-from formcheck.pose.estimator import EstimatorOptions, PoseEstimator, RunningMode
+from formcheck.pose.estimator import PEOPLE_CHECK_LAG_S, EstimatorOptions, PoseEstimator, RunningMode
 from formcheck.rules import RuleState
 from formcheck.specs import load_specs
 
@@ -140,10 +141,42 @@ def test_two_people_in_a_video_main_person_kept_and_reported(tmp_path: Path) -> 
     assert max(p.num_people for p in poses if p is not None) >= 2
     assert checks == 2, "one check per 0.5 s of video (60 frames at 60 fps = 1 s)"
 
-    a = analyze(MULTI_CLIP, AnalyzeOptions(model="lite", out_dir=tmp_path, max_frames=30))
-    assert a.summary["frames_with_several_people"] == 30, "the first check (t=0) sees two people"
+    a = analyze(MULTI_CLIP, AnalyzeOptions(model="lite", out_dir=tmp_path, max_frames=60))
+    late = sum(1 for f in frames[:60] if f[1] >= PEOPLE_CHECK_LAG_S - 1e-6)
+    assert a.summary["frames_with_several_people"] == late, "the first check (t=0) sees two people, counted 0.5 s on"
     summary = json.loads(a.outputs["json"].read_text(encoding="utf-8"))
-    assert summary["frames_with_several_people"] == 30
+    assert summary["frames_with_several_people"] == late
+
+
+def test_later_people_checks_run_beside_inference_and_are_deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checks run in a thread; each count is taken PEOPLE_CHECK_LAG_S of video later.
+
+    The check is replaced by one that says 1, then 3, then 2 people (slowly, if asked): the
+    frames show when each count was taken, and a slow check is waited for, so the counts are
+    the same frame by frame however long the check takes.
+    """
+    frames = [(rgb, t) for i, (rgb, t) in enumerate(iter_video_frames(MULTI_CLIP)) if i < 90]  # 1.5 s
+
+    def counts(delay_s: float) -> list[tuple[float, int]]:
+        said = iter([1, 3, 2, 2])
+
+        def fake(self: PoseEstimator, image: object) -> int:
+            time.sleep(delay_s)
+            return next(said)
+
+        monkeypatch.setattr(PoseEstimator, "_count_people", fake)
+        with PoseEstimator(EstimatorOptions(model="lite", people_check_s=0.5)) as est:
+            poses = [(t, est.detect(rgb, t)) for rgb, t in frames]
+            assert est.people_checks == 3  # t = 0, 0.5, 1.0
+        return [(t, p.num_people) for t, p in poses if p is not None]
+
+    fast = counts(0.0)
+    assert fast == counts(0.2)
+    # 1 (the tracker's own count, then the first check's) until the second check (t ~ 0.5) is
+    # taken, PEOPLE_CHECK_LAG_S later.
+    switch = next(t for t, n in fast if n != 1)
+    assert [n for t, n in fast] == [1 if t < switch else 3 for t, _ in fast]
+    assert 0.5 + PEOPLE_CHECK_LAG_S - 1e-6 <= switch <= 0.5 + PEOPLE_CHECK_LAG_S + 2 / 60
 
 
 def test_people_check_is_off_by_default_and_never_downloads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

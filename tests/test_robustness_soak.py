@@ -66,7 +66,7 @@ class ReplayEstimator:
         self.poses = poses
         self.calls = 0
 
-    def detect(self, _rgb: np.ndarray, t: float) -> PoseFrame | None:
+    def detect(self, _rgb: np.ndarray, t: float, *, mask: bool | None = None) -> PoseFrame | None:
         pose = self.poses[self.calls % len(self.poses)]
         self.calls += 1
         return None if pose is None else dataclasses.replace(pose, timestamp_s=t)

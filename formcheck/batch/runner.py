@@ -10,23 +10,25 @@ already in it. When the batch ends (or is interrupted) the
 file is rewritten sorted by clip path, so its bytes do not depend on the engine or the order in
 which clips finished. Timings go to ``timing.json`` only.
 
-Engines: ``serial`` (``--jobs 1``, in this process), ``pool`` (one spawned process per job
-slot, each keeping its own loaded specs) and ``dask`` (:mod:`formcheck.batch.dask_engine`).
+Engines: ``serial`` (``--jobs 1``, in this process), ``pool`` (this process and one spawned
+process per further job slot, each keeping its own loaded specs) and ``dask`` (:mod:`formcheck.batch.dask_engine`).
 """
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import logging
 import multiprocessing
 import os
+import queue
 import re
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -528,24 +530,66 @@ def run_serial(jobs: list[ClipJob], progress: Progress | None = None) -> Iterato
 
 
 def run_pool(jobs: list[ClipJob], workers: int, progress: Progress | None = None) -> Iterator[tuple[dict, dict]]:
-    """Run the jobs in ``workers`` spawned processes; yield results as they finish."""
+    """Run the jobs in this process and ``workers - 1`` spawned ones; yield results as they finish.
+
+    Every worker takes its next job from one shared list when it is free, this process
+    included: it has MediaPipe loaded already, while a spawned worker spends ~1.5 s importing
+    it (2 CPUs), which on a short batch is a large part of the other core's time. A thread per
+    spawned worker hands it one job at a time, so no job waits in a busy worker's queue while
+    another worker is idle at the end of the batch.
+    """
+    global _PROGRESS  # noqa: PLW0603 - this process is one of the workers
     ctx = multiprocessing.get_context("spawn")
     q = ctx.Queue() if progress is not None else None
     if progress is not None:
         progress.listen(q)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_pool_worker, initargs=(q,)) as pool:
-        futures = {pool.submit(process_clip, job): job for job in jobs}
+    todo = collections.deque(jobs)
+    lock = threading.Lock()
+    finished: queue.SimpleQueue[tuple[dict, dict] | None] = queue.SimpleQueue()  # None: a feeder ended
+
+    def take(front: bool) -> ClipJob | None:
+        with lock:
+            return (todo.popleft() if front else todo.pop()) if todo else None
+
+    def feed(pool: ProcessPoolExecutor) -> None:
         try:
-            for fut in as_completed(futures):
+            while (job := take(front=True)) is not None:
                 try:
-                    yield fut.result()
-                except BrokenProcessPool as exc:
-                    job = futures[fut]
-                    msg = f"the worker process died ({exc}); rerun the batch to retry this clip"
-                    yield error_record(job, msg, "internal"), {"file": job.rel, "exercise_mode": job.mode}
+                    finished.put(pool.submit(process_clip, job).result())
+                except Exception as exc:  # noqa: BLE001 - e.g. BrokenProcessPool: recorded, retried on rerun
+                    msg = f"the worker process failed ({type(exc).__name__}: {exc}); rerun the batch to retry this clip"
+                    finished.put((error_record(job, msg, "internal"), {"file": job.rel, "exercise_mode": job.mode}))
         finally:
-            for fut in futures:
-                fut.cancel()
+            finished.put(None)
+
+    helpers = max(1, workers - 1)
+    _PROGRESS = progress.add_frames if progress is not None else None
+    try:
+        with ProcessPoolExecutor(max_workers=helpers, mp_context=ctx, initializer=_init_pool_worker,
+                                 initargs=(q,)) as pool:
+            feeders = [threading.Thread(target=feed, args=(pool,), name="batch-feeder", daemon=True)
+                       for _ in range(helpers)]
+            for t in feeders:
+                t.start()
+            active = len(feeders)
+            try:
+                while True:
+                    while active and (not finished.empty() or not todo):
+                        item = finished.get()
+                        if item is None:
+                            active -= 1
+                        else:
+                            yield item
+                    job = take(front=False)  # the pool works from the front
+                    if job is None and not active:
+                        break
+                    if job is not None:
+                        yield process_clip(job)
+            finally:
+                with lock:
+                    todo.clear()  # on Ctrl-C or an error: the feeders stop after their current job
+    finally:
+        _PROGRESS = None
 
 
 def default_jobs() -> int:

@@ -19,8 +19,11 @@ import atexit
 import contextlib
 import logging
 import math
+import threading
 import weakref
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
@@ -41,6 +44,10 @@ PEOPLE_CHECK_POSES = 3
 #: a partly hidden second person is still counted (no false second person was seen at 0.3 on
 #: the single-person clips of ``../shared/realdata``).
 PEOPLE_CHECK_CONFIDENCE = 0.3
+#: In VIDEO mode the people check runs in a background thread, beside the tracking inference,
+#: and its count is taken this many seconds of video later (waiting for it if need be): the
+#: outcome depends on the frames only, never on thread timing.
+PEOPLE_CHECK_LAG_S = 0.5
 _log = logging.getLogger(__name__)
 
 
@@ -75,7 +82,9 @@ class EstimatorOptions:
         min_pose_detection_confidence: detector score needed to start a pose, in [0, 1].
         min_pose_presence_confidence: landmark model's presence score needed, in [0, 1].
         min_tracking_confidence: score below which VIDEO mode re-runs the detector, in [0, 1].
-        segmentation_mask: also return a person mask (``PoseFrame.mask``); costs time.
+        segmentation_mask: also return a person mask (``PoseFrame.mask``); costs ~15 % more
+            inference time. The default of :meth:`PoseEstimator.detect`, which can ask for the
+            mask frame by frame (``mask=``).
         mask_max_side: the mask is downscaled (area averaging, float32) so that its longer
             side is at most this many pixels; it is never upscaled.
         mirrored: the input is a mirrored selfie view; swap the anatomical left/right labels
@@ -83,15 +92,18 @@ class EstimatorOptions:
         people_check_s: with ``num_poses=1`` only: every this many seconds (of
             the video's clock) a frame in which the main person was found is also given to a
             second, IMAGE-mode landmarker (the lite model when it is on disk, else the main
-            model; created on first use; detection and presence confidence 0.3) that looks
+            model; made on first use and shared by the process's estimators; detection and
+            presence confidence 0.3) that looks
             for up to :data:`PEOPLE_CHECK_POSES` people; its count is carried in
             ``PoseFrame.num_people`` until the next check. The main pose still comes from
             the tracking landmarker, so the main person stays the same. ``0`` (default):
             no check, ``num_people`` is 1 whenever a pose is found. In IMAGE mode any value
             > 0 checks every photo (one more inference per photo). One check costs about
-            2-3 lite frames (~100 ms on 2 CPUs), so every 2 s it adds 1.5-5 % to a 24-60 fps
-            clip's inference but 5-15 % to a 10-25 fps live stream: ``formcheck analyze``
-            and the batch turn it on (2 s), the live page leaves it off.
+            2-3 lite frames (~100 ms of one CPU). In VIDEO mode checks run in a background
+            thread and their count is taken :data:`PEOPLE_CHECK_LAG_S` of video later (so a
+            second person is reported from then on): on 2 CPUs it then costs the tracking
+            inference little. ``formcheck analyze`` and the batch turn it on (2 s); the live
+            page leaves it off.
     """
 
     model: ModelVariant | str = ModelVariant.FULL
@@ -127,6 +139,12 @@ class EstimatorOptions:
                 raise ValueError(f"EstimatorOptions.{name} must be in [0, 1], got {value}")
 
 
+# The people check's IMAGE-mode landmarkers, one per model file, shared by every estimator of
+# the process (each use under its lock): an IMAGE-mode graph keeps no state between photos,
+# and loading one costs ~0.14 s, a few % of a short clip's analysis in a batch worker.
+_PEOPLE_GRAPHS: dict[Path, tuple[Any, threading.Lock]] = {}
+_PEOPLE_GRAPHS_LOCK = threading.Lock()
+
 # Estimators still open at interpreter exit are closed by an atexit hook: MediaPipe's own
 # PoseLandmarker.__del__ can crash when it runs during interpreter teardown.
 _LIVE: weakref.WeakSet[PoseEstimator] = weakref.WeakSet()
@@ -138,6 +156,10 @@ def _close_all() -> None:
         # MediaPipe's own executor may already be shut down at interpreter exit.
         with contextlib.suppress(RuntimeError):
             est.close()
+    for graph, _ in _PEOPLE_GRAPHS.values():
+        with contextlib.suppress(RuntimeError):
+            graph.close()
+    _PEOPLE_GRAPHS.clear()
 
 
 class PoseEstimator:
@@ -158,25 +180,37 @@ class PoseEstimator:
         self.options = options if options is not None else EstimatorOptions()
         self.options.validate()
         self.model_path = resolve_model(self.options.model, self.options.model_path)
-        self._landmarker: Any = _create_landmarker(self.model_path, self.options)
+        # One MediaPipe graph per mask setting, made on first use: the mask costs ~15 % more
+        # inference, so it runs only on the frames that ask for it.
+        self._landmarkers: dict[bool, Any] = {}
+        self._mask_on = self.options.segmentation_mask
+        self._landmarker: Any = self._landmarker_for(self._mask_on)
         self._last_ms: int | None = None
         self._prev_hip: np.ndarray | None = None
-        self._people: Any = None  # the IMAGE-mode landmarker of the people check, made on first use
         self._people_count = 0
         self._people_checked_at: float | None = None
         self._people_off = False
+        self._people_pending: tuple[Future[int], float] | None = None  # (count, take at t)
+        self._people_thread: ThreadPoolExecutor | None = None
+        if self.options.people_check_s and self.options.num_poses == 1:
+            # The check's landmarker loads in its thread while the first frames are decoded.
+            self._people_thread = ThreadPoolExecutor(1, thread_name_prefix="formcheck-people")
+            self._people_thread.submit(self._people_landmarker)
         self.people_checks = 0  # how many people checks ran (for tests and benchmarks)
         _LIVE.add(self)
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release the MediaPipe graph. Safe to call more than once."""
-        landmarker, self._landmarker = self._landmarker, None
-        people, self._people = self._people, None
-        for lm in (landmarker, people):
-            if lm is not None:
-                lm.close()
+        """Release the MediaPipe graphs. Safe to call more than once."""
+        if self._people_thread is not None:
+            self._people_thread.shutdown(wait=True, cancel_futures=True)
+            self._people_thread = None
+        self._landmarker = None
+        graphs = list(self._landmarkers.values())
+        self._landmarkers, self._people_pending = {}, None
+        for lm in graphs:
+            lm.close()
         _LIVE.discard(self)
 
     @property
@@ -197,7 +231,15 @@ class PoseEstimator:
 
     # -- detection -------------------------------------------------------------------------
 
-    def detect(self, rgb: np.ndarray, timestamp_s: float) -> PoseFrame | None:
+    def _landmarker_for(self, mask: bool) -> Any:
+        """The graph that does (or does not) produce the segmentation mask, made on first use."""
+        lm = self._landmarkers.get(mask)
+        if lm is None:
+            opts = replace(self.options, segmentation_mask=mask)
+            lm = self._landmarkers[mask] = _create_landmarker(self.model_path, opts)
+        return lm
+
+    def detect(self, rgb: np.ndarray, timestamp_s: float, *, mask: bool | None = None) -> PoseFrame | None:
         """Return the main person's pose in one frame, or ``None`` if nobody is detected.
 
         In VIDEO mode MediaPipe needs strictly increasing integer-millisecond timestamps:
@@ -215,6 +257,11 @@ class PoseEstimator:
             rgb: (H, W, 3) uint8 RGB frame. (H, W) grayscale, (H, W, 1) and (H, W, 4) RGBA
                 (alpha ignored) are accepted too, as are non-contiguous views.
             timestamp_s: time of the frame in seconds (finite).
+            mask: whether to return the segmentation mask with this frame (``None``:
+                ``EstimatorOptions.segmentation_mask``). The mask and the plain landmarker
+                are two MediaPipe graphs; in VIDEO mode the first frame after a switch is
+                found afresh by the person detector (as after losing the person), so switch
+                seldom, e.g. when the exercise judged changes.
 
         Raises:
             TypeError: ``rgb`` is not a numpy array.
@@ -228,47 +275,73 @@ class PoseEstimator:
         if not math.isfinite(timestamp_s):
             raise ValueError(f"timestamp_s must be a finite number of seconds, got {timestamp_s}")
         mp_image = _mp_image(image)
+        want_mask = self.options.segmentation_mask if mask is None else bool(mask)
+        if want_mask != self._mask_on:
+            self._landmarker, self._mask_on = self._landmarker_for(want_mask), want_mask
         result = self._run(mp_image, image, timestamp_s)
         if not result.pose_landmarks:
             return None
         height, width = image.shape[:2]
-        poses_xy = [_normalized_xy(lms, width, height) for lms in result.pose_landmarks]
-        poses_vis = [_field(lms, "visibility") for lms in result.pose_landmarks]
-        main = select_main_pose(poses_xy, poses_vis, self._prev_hip)
+        main = 0
+        if len(result.pose_landmarks) > 1:
+            poses_xy = [_normalized_xy(lms, width, height) for lms in result.pose_landmarks]
+            poses_vis = [_field(lms, "visibility") for lms in result.pose_landmarks]
+            main = select_main_pose(poses_xy, poses_vis, self._prev_hip)
         people = self._check_people(mp_image, timestamp_s)
-        frame = _pose_frame_from_result(result, main, timestamp_s, (width, height), self._mask_side(), people)
+        mask_side = self.options.mask_max_side if want_mask else None
+        frame = _pose_frame_from_result(result, main, timestamp_s, (width, height), mask_side, people)
         if self.options.mode is RunningMode.VIDEO:
             self._prev_hip = _hip_centre(frame.xy)
         return frame.mirrored() if self.options.mirrored else frame
 
-    def _mask_side(self) -> int | None:
-        return self.options.mask_max_side if self.options.segmentation_mask else None
-
     def _check_people(self, mp_image: Any, timestamp_s: float) -> int:
         """Return the number of people seen by the latest people check (0: no check).
 
-        In VIDEO mode a check runs when none ran yet or ``people_check_s`` have passed since
-        the last one (or the clock went back); in IMAGE mode on every photo. Errors of the
-        check are not fatal: it is switched off.
+        Checks run in a thread of their own (its landmarker loads there when the estimator is
+        made). In VIDEO mode a check is due when none ran yet or ``people_check_s`` have passed
+        since the last one (or the clock went back); its count is taken on the first frame at
+        least :data:`PEOPLE_CHECK_LAG_S` later (or when the next check is due), waiting for it
+        if need be. In IMAGE mode every photo's check is waited for. Errors of the check are
+        not fatal: it is switched off.
         """
         o = self.options
         if o.num_poses > 1 or not o.people_check_s or self._people_off:
             return 0
+        video = o.mode is RunningMode.VIDEO
         last = self._people_checked_at
-        if o.mode is RunningMode.VIDEO and last is not None and 0.0 <= timestamp_s - last < o.people_check_s:
+        due = not video or last is None or not 0.0 <= timestamp_s - last < o.people_check_s
+        pending = self._people_pending
+        if pending is not None and (due or not 0.0 <= timestamp_s - pending[1] < PEOPLE_CHECK_LAG_S):
+            self._people_pending = None
+            self._take_people_count(pending[0].result)
+        if not due or self._people_off:
             return self._people_count
-        try:
-            if self._people is None:
-                self._people = _create_people_landmarker(self.model_path)
-            found = self._people.detect(mp_image)
-        except (FormcheckError, ValueError, RuntimeError) as exc:
-            _log.warning("people check switched off: %s", exc)
-            self._people_off = True
-            return 0
-        self._people_count = len(found.pose_landmarks)
         self._people_checked_at = timestamp_s
         self.people_checks += 1
+        assert self._people_thread is not None
+        count = self._people_thread.submit(self._count_people, mp_image)
+        if video:
+            self._people_pending = (count, timestamp_s)
+        else:
+            self._take_people_count(count.result)
         return self._people_count
+
+    def _people_landmarker(self) -> tuple[Any, threading.Lock]:
+        """The people check's shared IMAGE-mode landmarker and its lock (made on first use)."""
+        return _people_landmarker(self.model_path)
+
+    def _count_people(self, mp_image: Any) -> int:
+        """People found by the people check (runs in the check's thread)."""
+        graph, lock = self._people_landmarker()
+        with lock:
+            return len(graph.detect(mp_image).pose_landmarks)
+
+    def _take_people_count(self, count: Callable[[], int]) -> None:
+        try:
+            self._people_count = count()
+        except (FormcheckError, ValueError, RuntimeError) as exc:
+            _log.warning("people check switched off: %s", exc)
+            self._people_off, self._people_count = True, 0
 
     def _run(self, mp_image: Any, image: np.ndarray, timestamp_s: float) -> Any:
         try:
@@ -295,16 +368,24 @@ def _mp_image(image: np.ndarray) -> Any:
     return Image(image_format=ImageFormat.SRGB, data=image)
 
 
-def _create_people_landmarker(main_model: Path) -> Any:
-    """An IMAGE-mode landmarker for up to :data:`PEOPLE_CHECK_POSES` people.
+def _people_landmarker(main_model: Path) -> tuple[Any, threading.Lock]:
+    """The process's IMAGE-mode landmarker for up to :data:`PEOPLE_CHECK_POSES` people.
 
     It uses the lite model when it is already on disk (never downloaded for this), else the
-    main model.
+    main model; one is made per model file and kept until the process exits.
     """
     try:
         path = resolve_model(ModelVariant.LITE, allow_download=False, progress=False)
     except ModelNotFoundError:
         path = main_model
+    with _PEOPLE_GRAPHS_LOCK:
+        if path not in _PEOPLE_GRAPHS:
+            _PEOPLE_GRAPHS[path] = (_create_people_landmarker(path), threading.Lock())
+        return _PEOPLE_GRAPHS[path]
+
+
+def _create_people_landmarker(path: Path) -> Any:
+    """An IMAGE-mode landmarker of ``path`` for up to :data:`PEOPLE_CHECK_POSES` people."""
     opts = EstimatorOptions(
         model_path=path,
         mode=RunningMode.IMAGE,

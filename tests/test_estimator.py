@@ -125,13 +125,13 @@ def test_video_mode_timestamps(tree_rgb: np.ndarray) -> None:
     times = [0.0, 0.0, 0.0004, 0.033, 0.020, 0.066]
     sent: list[int] = []
     with PoseEstimator(EstimatorOptions(model="lite")) as est:
-        real = est._landmarker.detect_for_video
+        real = est._landmarkers[False].detect_for_video
 
         def spy(image: object, timestamp_ms: int) -> object:
             sent.append(timestamp_ms)
             return real(image, timestamp_ms)
 
-        est._landmarker.detect_for_video = spy
+        est._landmarkers[False].detect_for_video = spy
         frames = [est.detect(tree_rgb, t) for t in times]
     assert sent == [0, 1, 2, 33, 34, 66]
     assert all(f is not None for f in frames)

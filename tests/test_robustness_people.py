@@ -26,7 +26,7 @@ from formcheck.engine import Engine, EngineOptions
 from formcheck.landmarks import PoseLandmark
 from formcheck.media import iter_video_frames
 from formcheck.models import MODEL_DIR_ENV
-from formcheck.pose.estimator import PEOPLE_CHECK_LAG_S, EstimatorOptions, PoseEstimator, RunningMode
+from formcheck.pose.estimator import PEOPLE_CHECK_LAG_S, EstimatorOptions, PoseEstimator, RunningMode, count_people
 from formcheck.rules import RuleState
 from formcheck.specs import load_specs
 
@@ -177,6 +177,20 @@ def test_later_people_checks_run_beside_inference_and_are_deterministic(monkeypa
     switch = next(t for t, n in fast if n != 1)
     assert [n for t, n in fast] == [1 if t < switch else 3 for t, _ in fast]
     assert 0.5 + PEOPLE_CHECK_LAG_S - 1e-6 <= switch <= 0.5 + PEOPLE_CHECK_LAG_S + 2 / 60
+
+
+def test_the_same_person_found_twice_counts_once(tmp_path: Path) -> None:
+    """A rendered body lying down came back as two near-identical poses (box IoU 0.95)."""
+    box = np.array([[0.14, 0.32], [0.76, 0.57], [0.4, 0.45]])
+    same = box + [[0.0, 0.01], [-0.01, 0.0], [0.0, 0.0]]
+    other = box + [0.9, 0.0]
+    vis = np.ones(3)
+    assert count_people([box, same], [vis, vis]) == 1
+    assert count_people([box, same, other], [vis, vis, vis]) == 2
+    assert count_people([], []) == 0
+    clip = Path(__file__).resolve().parents[1] / "sample_videos" / "psoas_stretch__lower_back_arched__f_tall.mp4"
+    a = analyze(clip, AnalyzeOptions(model="full", out_dir=None))
+    assert a.summary["frames_with_several_people"] == 0
 
 
 def test_people_check_is_off_by_default_and_never_downloads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -48,6 +48,8 @@ PEOPLE_CHECK_CONFIDENCE = 0.3
 #: and its count is taken this many seconds of video later (waiting for it if need be): the
 #: outcome depends on the frames only, never on thread timing.
 PEOPLE_CHECK_LAG_S = 0.5
+#: Two poses of the people check whose landmark boxes overlap this much are one person.
+SAME_PERSON_IOU = 0.6
 _log = logging.getLogger(__name__)
 
 
@@ -183,8 +185,8 @@ class PoseEstimator:
         # One MediaPipe graph per mask setting, made on first use: the mask costs ~15 % more
         # inference, so it runs only on the frames that ask for it.
         self._landmarkers: dict[bool, Any] = {}
-        self._mask_on = self.options.segmentation_mask
-        self._landmarker: Any = self._landmarker_for(self._mask_on)
+        self._closed = False
+        self._landmarker_for(self.options.segmentation_mask)  # load errors surface here
         self._last_ms: int | None = None
         self._prev_hip: np.ndarray | None = None
         self._people_count = 0
@@ -195,7 +197,7 @@ class PoseEstimator:
         if self.options.people_check_s and self.options.num_poses == 1:
             # The check's landmarker loads in its thread while the first frames are decoded.
             self._people_thread = ThreadPoolExecutor(1, thread_name_prefix="formcheck-people")
-            self._people_thread.submit(self._people_landmarker)
+            self._people_thread.submit(_people_landmarker, self.model_path)
         self.people_checks = 0  # how many people checks ran (for tests and benchmarks)
         _LIVE.add(self)
 
@@ -206,7 +208,7 @@ class PoseEstimator:
         if self._people_thread is not None:
             self._people_thread.shutdown(wait=True, cancel_futures=True)
             self._people_thread = None
-        self._landmarker = None
+        self._closed = True
         graphs = list(self._landmarkers.values())
         self._landmarkers, self._people_pending = {}, None
         for lm in graphs:
@@ -216,7 +218,7 @@ class PoseEstimator:
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` has been called."""
-        return self._landmarker is None
+        return self._closed
 
     def __enter__(self) -> Self:
         return self
@@ -269,16 +271,14 @@ class PoseEstimator:
                 finite.
             FormcheckError: the estimator is closed or MediaPipe failed.
         """
-        if self._landmarker is None:
+        if self._closed:
             raise FormcheckError("PoseEstimator.detect() called after close(); create a new PoseEstimator")
         image = _as_rgb(rgb)
         if not math.isfinite(timestamp_s):
             raise ValueError(f"timestamp_s must be a finite number of seconds, got {timestamp_s}")
         mp_image = _mp_image(image)
         want_mask = self.options.segmentation_mask if mask is None else bool(mask)
-        if want_mask != self._mask_on:
-            self._landmarker, self._mask_on = self._landmarker_for(want_mask), want_mask
-        result = self._run(mp_image, image, timestamp_s)
+        result = self._run(self._landmarker_for(want_mask), mp_image, image, timestamp_s)
         if not result.pose_landmarks:
             return None
         height, width = image.shape[:2]
@@ -326,15 +326,12 @@ class PoseEstimator:
             self._take_people_count(count.result)
         return self._people_count
 
-    def _people_landmarker(self) -> tuple[Any, threading.Lock]:
-        """The people check's shared IMAGE-mode landmarker and its lock (made on first use)."""
-        return _people_landmarker(self.model_path)
-
     def _count_people(self, mp_image: Any) -> int:
         """People found by the people check (runs in the check's thread)."""
-        graph, lock = self._people_landmarker()
+        graph, lock = _people_landmarker(self.model_path)
         with lock:
-            return len(graph.detect(mp_image).pose_landmarks)
+            poses = graph.detect(mp_image).pose_landmarks
+        return count_people([_normalized_xy(p, 1, 1) for p in poses], [_field(p, "visibility") for p in poses])
 
     def _take_people_count(self, count: Callable[[], int]) -> None:
         try:
@@ -343,11 +340,11 @@ class PoseEstimator:
             _log.warning("people check switched off: %s", exc)
             self._people_off, self._people_count = True, 0
 
-    def _run(self, mp_image: Any, image: np.ndarray, timestamp_s: float) -> Any:
+    def _run(self, landmarker: Any, mp_image: Any, image: np.ndarray, timestamp_s: float) -> Any:
         try:
             if self.options.mode is RunningMode.IMAGE:
-                return self._landmarker.detect(mp_image)
-            return self._landmarker.detect_for_video(mp_image, self._next_ms(timestamp_s))
+                return landmarker.detect(mp_image)
+            return landmarker.detect_for_video(mp_image, self._next_ms(timestamp_s))
         except (ValueError, RuntimeError) as exc:
             raise FormcheckError(
                 f"MediaPipe pose detection failed on a {image.shape[1]}x{image.shape[0]} frame "
@@ -463,12 +460,39 @@ def _hip_centre(xy: np.ndarray) -> np.ndarray:
     return xy[list(_HIPS)].mean(axis=0)
 
 
-def _box_area(xy: np.ndarray, visibility: np.ndarray) -> float:
+def _box(xy: np.ndarray, visibility: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(min, max) corners of the landmarks seen (visibility >= 0.5; all when fewer than 2)."""
     pts = xy[visibility >= _BOX_MIN_VISIBILITY]
     if len(pts) < 2:
         pts = xy
-    span = pts.max(axis=0) - pts.min(axis=0)
-    return float(span[0] * span[1])
+    return pts.min(axis=0), pts.max(axis=0)
+
+
+def _box_area(xy: np.ndarray, visibility: np.ndarray) -> float:
+    lo, hi = _box(xy, visibility)
+    return float(np.prod(hi - lo))
+
+
+def count_people(poses_xy: list[np.ndarray], poses_visibility: list[np.ndarray]) -> int:
+    """Poses found, counting as one those whose landmark boxes overlap almost entirely.
+
+    MediaPipe's IMAGE-mode detector sometimes returns the same person twice (a rendered body
+    lying on its back: two poses with boxes at IoU 0.95); two real people overlap far less
+    (IoU 0.00-0.08 on pose2sim's multi-person clip). Poses at IoU >= :data:`SAME_PERSON_IOU`
+    with one already counted are the same person.
+    """
+    kept: list[tuple[np.ndarray, np.ndarray]] = []
+    for xy, vis in zip(poses_xy, poses_visibility, strict=True):
+        lo, hi = _box(xy, vis)
+        if all(_iou((lo, hi), other) < SAME_PERSON_IOU for other in kept):
+            kept.append((lo, hi))
+    return len(kept)
+
+
+def _iou(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:
+    inter = float(np.prod(np.clip(np.minimum(a[1], b[1]) - np.maximum(a[0], b[0]), 0.0, None)))
+    union = float(np.prod(a[1] - a[0]) + np.prod(b[1] - b[0])) - inter
+    return inter / union if union > 0 else 1.0
 
 
 def select_main_pose(

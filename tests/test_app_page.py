@@ -4,52 +4,29 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import types
 from pathlib import Path
 from unittest import mock
 
 import numpy as np
 import pytest
+from page_app import APP, ROOT, fake_webrtc_ctx, patched_page, run_app
 from streamlit.testing.v1 import AppTest
 
 from formcheck.live import LiveProcessor, LiveSnapshot
 from formcheck.models import MODEL_DIR_ENV
 from formcheck.web.settings import ICE_ENV, UPLOAD_ENV
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 SHARED = ROOT.parent / "shared"
 MODEL_DIR = Path(os.environ.get(MODEL_DIR_ENV) or SHARED / "models")
 TREE_CLIP = SHARED / "realdata" / "tree" / "yogafitness_treeleft.mp4"
 
 
-def _ctx(playing: bool = False, signalling: bool = False) -> mock.MagicMock:
-    ctx = mock.MagicMock(name="WebRtcStreamerContext")
-    ctx.state.playing = playing
-    ctx.state.signalling = signalling
-    return ctx
-
-
 @pytest.fixture
 def webrtc(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    """Patch webrtc_streamer (and keep the session's temp files and the model loading in check)."""
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.delenv(ICE_ENV, raising=False)
-    monkeypatch.delenv(UPLOAD_ENV, raising=False)
-    with (
-        mock.patch("formcheck.web.live_tab.webrtc_streamer", return_value=_ctx()) as streamer,
-        mock.patch.object(LiveProcessor, "warm_up", autospec=True) as warm_up,
-    ):
-        streamer.warm_up = warm_up
+    """The patched ``webrtc_streamer`` (see :func:`page_app.patched_page`)."""
+    with patched_page(monkeypatch, tmp_path) as streamer:
         yield streamer
-
-
-def run_app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 def _texts(at: AppTest) -> str:
@@ -96,7 +73,7 @@ def test_exercise_picker_updates_guide_and_processor(webrtc):
 
 
 def test_live_status_shows_cue_stats_and_speaks(webrtc):
-    webrtc.return_value = _ctx(playing=True)
+    webrtc.return_value = fake_webrtc_ctx(playing=True)
     snap = LiveSnapshot(frames=12, exercise="modified_gate_pose", cue="Straighten the leg out to the side.",
                         cue_kind="fault", in_position=True, faults=("extended_leg_bent",), hold_s=3.25, rounds=2,
                         score=71.0, fps=14.2, latency_ms=61.0)
@@ -115,10 +92,10 @@ def test_live_status_shows_cue_stats_and_speaks(webrtc):
 
 
 def test_stopping_the_stream_releases_the_model(webrtc):
-    webrtc.return_value = _ctx(playing=True)
+    webrtc.return_value = fake_webrtc_ctx(playing=True)
     at = run_app()
     with mock.patch.object(LiveProcessor, "release", autospec=True) as release:
-        webrtc.return_value = _ctx(playing=False)
+        webrtc.return_value = fake_webrtc_ctx(playing=False)
         at.run()
     assert release.called
 

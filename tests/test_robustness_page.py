@@ -7,15 +7,13 @@ upload limit, an unreadable upload's message, the session folder's removal, usag
 from __future__ import annotations
 
 import socket
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
+from page_app import patched_page, run_app
 from test_robustness_soak import ReplayEstimator, needs_realdata, real_poses
 
 from formcheck.analyze import AnalyzeOptions, analyze
@@ -24,32 +22,14 @@ from formcheck.media import H264Writer
 from formcheck.models import MODEL_DIR_ENV
 from formcheck.specs import load_specs
 from formcheck.web.files import PREFIX, UploadError, check_upload
-from formcheck.web.settings import ICE_ENV, UPLOAD_ENV
-
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
+from formcheck.web.settings import UPLOAD_ENV
 
 
 @pytest.fixture
 def page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     """AppTest-ready: webrtc_streamer patched, the sessions' temp folders under ``tmp_path``."""
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.delenv(ICE_ENV, raising=False)
-    monkeypatch.delenv(UPLOAD_ENV, raising=False)
-    ctx = mock.MagicMock(name="WebRtcStreamerContext")
-    ctx.state.playing = ctx.state.signalling = False
-    with (
-        mock.patch("formcheck.web.live_tab.webrtc_streamer", return_value=ctx),
-        mock.patch.object(LiveProcessor, "warm_up", autospec=True),
-    ):
+    with patched_page(monkeypatch, tmp_path):
         yield tmp_path
-
-
-def _app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 def _session_files(root: Path) -> list[Path]:
@@ -75,7 +55,7 @@ def test_check_upload_refuses_politely(name: str, data: bytes, expected: str) ->
 
 def test_the_uploader_itself_only_takes_media_types(page: Path) -> None:
     """Streamlit's uploader is given the media types: the browser's dialog and the server refuse others."""
-    at = _app()
+    at = run_app()
     at.file_uploader(key="fc_upload").set_value(("setup.exe", b"MZ", "application/octet-stream")).run()
     assert any("Invalid file extension: `.exe`" in e.message for e in at.exception)
     assert _session_files(page) == []
@@ -90,7 +70,7 @@ def test_refused_uploads_leave_no_file(
 ) -> None:
     if limit_env:
         monkeypatch.setenv(UPLOAD_ENV, limit_env)
-    at = _app()
+    at = run_app()
     at.file_uploader(key="fc_upload").set_value((name, data, "video/mp4")).run()
     assert not at.exception
     assert any(expected in e.value for e in at.error), [e.value for e in at.error]
@@ -98,7 +78,7 @@ def test_refused_uploads_leave_no_file(
 
 
 def test_an_unreadable_upload_is_removed_right_away(page: Path) -> None:
-    at = _app()
+    at = run_app()
     at.file_uploader(key="fc_upload").set_value(("broken.mp4", b"not a video", "video/mp4")).run()
     assert any("Could not read “broken.mp4”" in e.value for e in at.error)
     assert _session_files(page) == []
@@ -106,7 +86,7 @@ def test_an_unreadable_upload_is_removed_right_away(page: Path) -> None:
 
 def test_two_page_sessions_share_nothing(page: Path) -> None:
     """Two browsers (two AppTest sessions), two exercises: separate processors, settings and folders."""
-    a, b = _app(), _app()
+    a, b = run_app(), run_app()
     a.sidebar.selectbox(key="fc_exercise").set_value("tree_pose").run()
     b.sidebar.selectbox(key="fc_exercise").set_value("boat_pose").run()
     a.run()

@@ -45,6 +45,8 @@ class AnalyzeOptions:
         max_frames: stop after this many frames (None: the whole clip).
         people_check_s: look for other people in view every this many seconds (a second,
             IMAGE-mode landmarker; see ``EstimatorOptions.people_check_s``); 0: never.
+        decode_threads: video decoder threads (see ``iter_video_frames``): 0 (default)
+            FFmpeg's frame threads; 1 when other workers keep every core busy (batch).
     """
 
     exercise: str = AUTO
@@ -57,6 +59,7 @@ class AnalyzeOptions:
     mirrored: bool = False
     max_frames: int | None = None
     people_check_s: float = 2.0
+    decode_threads: int = 0
 
 
 @dataclass
@@ -145,7 +148,7 @@ def analyze(
     else:
         info = probe_video(p)
         fps = info.fps or 30.0
-        frames = prefetch(iter_video_frames(p), size=8)
+        frames = prefetch(iter_video_frames(p, threads=o.decode_threads), size=8)
 
     builder = SummaryBuilder(
         instant=image, frame_step_s=1.0 / fps, summary_metrics={s.id: s.summary_metrics for s in judged}

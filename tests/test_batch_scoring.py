@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from formcheck.batch import runner
 from formcheck.batch.labels import LabelError, LabelRow, read_labels
-from formcheck.batch.runner import inside, safe_output_name
+from formcheck.batch.runner import ClipJob, inside, safe_output_name
 from formcheck.batch.scoring import (
     compute_metrics,
     predict_window,
@@ -15,7 +17,7 @@ from formcheck.batch.scoring import (
     score_row,
     segments_from_frames,
 )
-from formcheck.errors import FormcheckError
+from formcheck.errors import FormcheckError, MediaError
 
 FAULTS = {
     "boat_pose": ("knees_bent", "feet_on_floor"),
@@ -260,3 +262,63 @@ def test_labels_mode_plans_one_run_per_labelled_exercise(tmp_path: Path) -> None
     assert auto[0].key == jobs[0].key  # same clip, mode, specs and model: same cache key
     other_model = plan_jobs(BatchOptions(tmp_path, out), specs, rows, {"variant": "full", "sha256": "1" * 64})
     assert other_model[0].key != auto[0].key
+
+
+# -- running -----------------------------------------------------------------------------------
+
+
+def _job(tmp_path: Path, *, annotate: bool, decode_threads: int = 0) -> ClipJob:
+    return ClipJob(
+        path=str(tmp_path / "a.mp4"),
+        rel="a.mp4",
+        mode="auto",
+        key="k",
+        content_sha256="0" * 64,
+        size=1,
+        model="lite",
+        model_path=None,
+        model_sha256="0" * 64,
+        spec_dir=None,
+        out=str(tmp_path / "out"),
+        annotate_dir=str(tmp_path / "out" / "annotated" / "a") if annotate else None,
+        decode_threads=decode_threads,
+    )
+
+
+def test_a_clip_runs_the_people_check_only_for_the_annotated_video(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from formcheck.analyze import AnalyzeOptions  # noqa: PLC0415
+
+    seen: list[AnalyzeOptions] = []
+
+    def fake_analyze(path: object, options: AnalyzeOptions, **_: object) -> None:
+        seen.append(options)
+        raise MediaError("stop here")
+
+    monkeypatch.setattr("formcheck.analyze.analyze", fake_analyze)
+    monkeypatch.setattr(runner, "_check_model", lambda job: None)
+    for annotate, threads in ((False, 1), (True, 0)):
+        record, _ = runner.process_clip(_job(tmp_path, annotate=annotate, decode_threads=threads))
+        assert record["error_kind"] == "media"
+    assert [o.people_check_s for o in seen] == [0.0, AnalyzeOptions().people_check_s]
+    assert seen[1].people_check_s > 0 and seen[1].annotate
+    assert [o.decode_threads for o in seen] == [1, 0]
+
+
+@pytest.mark.parametrize(("jobs", "engine", "threads"), [(1, "run_serial", 0), (2, "run_pool", 1)])
+def test_workers_that_share_the_cores_decode_on_one_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int, engine: str, threads: int
+) -> None:
+    for name in ("a.mp4", "b.mp4"):
+        (tmp_path / name).write_bytes(name.encode())
+    given: list[int] = []
+
+    def fake_engine(pending: list[ClipJob], *_: object) -> Iterator[tuple[dict, dict]]:
+        given.extend(j.decode_threads for j in pending)
+        return iter(())
+
+    monkeypatch.setattr(runner, engine, fake_engine)
+    monkeypatch.setattr(runner, "model_fingerprint", lambda *_: {"variant": "lite", "sha256": "0" * 64})
+    runner.run_batch(runner.BatchOptions(tmp_path, tmp_path / "out", jobs=jobs, progress=False))
+    assert given == [threads, threads]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -272,3 +274,20 @@ def test_corrupt_model_file(tmp_path: Path) -> None:
     bad.write_bytes(b"definitely not a zip")
     with pytest.raises(FormcheckError, match="could not load"):
         PoseEstimator(EstimatorOptions(model_path=bad))
+
+
+@pytest.mark.parametrize("mediapipe_first", [True, False])
+def test_open_graphs_end_quietly_at_exit(mediapipe_first: bool) -> None:
+    """Graphs left open (an estimator, the people check's) exit without a MediaPipe error."""
+    script = "\n".join([
+        "import mediapipe" if mediapipe_first else "",  # as benchmarks/run.py does
+        "import numpy as np",
+        "from formcheck.pose import EstimatorOptions, PoseEstimator",
+        "est = PoseEstimator(EstimatorOptions(model='lite', people_check_s=1.0))",
+        "est.detect(np.zeros((120, 160, 3), np.uint8), 0.0)",
+        "print('ran')",
+    ])  # fmt: skip
+    env = {**os.environ, MODEL_DIR_ENV: str(MODEL_DIR)}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ran", proc.stderr[-2000:]
+    assert "Exception ignored" not in proc.stderr and "RuntimeError" not in proc.stderr, proc.stderr[-2000:]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import struct
 import tracemalloc
+import zlib
 from fractions import Fraction
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from media_gen import encode_rgb_frames
 from formcheck.errors import FormcheckError, MediaError
 from formcheck.media import (
     IMAGE_EXTENSIONS,
+    MAX_IMAGE_PIXELS,
     VIDEO_EXTENSIONS,
     H264Writer,
     VideoInfo,
@@ -172,6 +175,16 @@ def test_iter_frames_rgb_and_timestamps(tmp_path: Path) -> None:
     times = [t for _, t in frames]
     assert times[0] == 0.0
     np.testing.assert_allclose(np.diff(times), 1 / 25, atol=1e-6)
+
+
+def test_one_decoder_thread_gives_the_same_frames(tmp_path: Path) -> None:
+    path = _write_video(tmp_path / "moving.mp4", n=20)
+    threaded, single = list(iter_video_frames(path)), list(iter_video_frames(path, threads=1))
+    assert [t for _, t in threaded] == [t for _, t in single]
+    for (a, _), (b, _) in zip(threaded, single, strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="threads must be >= 0"):
+        next(iter_video_frames(path, threads=-1))
 
 
 @pytest.mark.parametrize(
@@ -445,6 +458,40 @@ def test_read_image_failures(tmp_path: Path) -> None:
         read_image(cut)
     with pytest.raises(MediaError, match="folder"):
         read_image(tmp_path)
+
+
+def _png_header_only(path: Path, width: int, height: int) -> Path:
+    """A PNG file of a few bytes whose header claims ``width`` x ``height`` RGB pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 64)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.mark.parametrize(("width", "height"), [(12_000, 10_000), (20_000, 20_000), (60_000, 60_000)])
+def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path, width: int, height: int) -> None:
+    bomb = _png_header_only(tmp_path / "bomb.png", width, height)
+    assert bomb.stat().st_size < 200
+    tracemalloc.start()
+    try:
+        with pytest.raises(MediaError, match="megapixel|too large") as info:
+            read_image(bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "bomb.png" in str(info.value) and "resize it" in str(info.value)
+    assert peak < 50_000_000  # nothing near the claimed size was allocated
+
+
+def test_image_just_under_the_pixel_limit_is_not_refused_by_its_header(tmp_path: Path) -> None:
+    """A header at the limit passes the size check; this one then fails as truncated."""
+    side = int(MAX_IMAGE_PIXELS**0.5)
+    with pytest.raises(MediaError, match="not a readable image"):
+        read_image(_png_header_only(tmp_path / "big.png", side, side))
 
 
 def test_is_image_by_content_and_extension(tmp_path: Path) -> None:

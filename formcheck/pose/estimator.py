@@ -148,20 +148,23 @@ _PEOPLE_GRAPHS: dict[Path, tuple[Any, threading.Lock]] = {}
 _PEOPLE_GRAPHS_LOCK = threading.Lock()
 
 # Estimators still open at interpreter exit are closed by an atexit hook: MediaPipe's own
-# PoseLandmarker.__del__ can crash when it runs during interpreter teardown.
+# PoseLandmarker.__del__ can crash when it runs during interpreter teardown. Closing fails
+# when MediaPipe was imported before this module (its call executor is already shut down);
+# then every graph stays referenced in _AT_EXIT so that its __del__ runs only after
+# MediaPipe's own exit hook, which makes it a no-op, instead of raising during this hook.
 _LIVE: weakref.WeakSet[PoseEstimator] = weakref.WeakSet()
+_AT_EXIT: list[Any] = []
 
 
 @atexit.register
 def _close_all() -> None:
     for est in list(_LIVE):
-        # MediaPipe's own executor may already be shut down at interpreter exit.
+        _AT_EXIT.extend(est._landmarkers.values())
         with contextlib.suppress(RuntimeError):
             est.close()
     for graph, _ in _PEOPLE_GRAPHS.values():
         with contextlib.suppress(RuntimeError):
             graph.close()
-    _PEOPLE_GRAPHS.clear()
 
 
 class PoseEstimator:

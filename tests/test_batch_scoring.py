@@ -267,7 +267,7 @@ def test_labels_mode_plans_one_run_per_labelled_exercise(tmp_path: Path) -> None
 # -- running -----------------------------------------------------------------------------------
 
 
-def _job(tmp_path: Path, *, annotate: bool, decode_threads: int = 0) -> ClipJob:
+def _job(tmp_path: Path, *, annotate: bool, decode_threads: int) -> ClipJob:
     return ClipJob(
         path=str(tmp_path / "a.mp4"),
         rel="a.mp4",

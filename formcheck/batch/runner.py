@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -720,8 +720,3 @@ def _annotation_ok(rec: dict, job: ClipJob) -> bool:
     if job.annotate_dir is None or rec.get("error"):
         return True
     return bool(rec.get("annotated")) and (Path(job.out) / rec["annotated"]).is_file()
-
-
-def job_dicts(jobs: Iterable[ClipJob]) -> list[dict]:
-    """Jobs as plain dicts (for debugging and reports)."""
-    return [asdict(j) for j in jobs]

@@ -297,9 +297,9 @@ def bench_stages(cfg: Config, frames: list[tuple[np.ndarray, float]], poses: lis
     """Each stage alone, one thread, per frame (ms)."""
     from formcheck.analyze import output_stem  # noqa: PLC0415,F401 - keeps imports warm
     from formcheck.annotate import draw_overlay  # noqa: PLC0415
-    from formcheck.engine import Engine, EngineOptions  # noqa: PLC0415
+    from formcheck.engine.engine import Engine, EngineOptions  # noqa: PLC0415
+    from formcheck.engine.specs import load_specs  # noqa: PLC0415
     from formcheck.media import H264Writer, iter_video_frames  # noqa: PLC0415
-    from formcheck.specs import load_specs  # noqa: PLC0415
 
     _log("stages")
     n = len(frames)
@@ -336,8 +336,8 @@ def bench_stages(cfg: Config, frames: list[tuple[np.ndarray, float]], poses: lis
 
 def bench_engine(cfg: Config, frames: list[tuple[np.ndarray, float]], poses: list[Any], out: dict) -> None:
     """The engine per frame (µs), fixed exercise and auto, vs lite's inference per frame."""
-    from formcheck.engine import Engine, EngineOptions  # noqa: PLC0415
-    from formcheck.specs import load_specs  # noqa: PLC0415
+    from formcheck.engine.engine import Engine, EngineOptions  # noqa: PLC0415
+    from formcheck.engine.specs import load_specs  # noqa: PLC0415
 
     _log("engine")
     specs = load_specs()
@@ -551,8 +551,8 @@ def bench_live(cfg: Config, out: dict) -> None:
     """The live frame callback at a fixed arrival rate, per model."""
     import av  # noqa: PLC0415
 
+    from formcheck.engine.specs import load_specs  # noqa: PLC0415
     from formcheck.live import LiveOptions, LiveProcessor, make_frame_callback  # noqa: PLC0415
-    from formcheck.specs import load_specs  # noqa: PLC0415
 
     specs = load_specs()
     frames = load_frames(cfg.clip, min(cfg.frames, 150), width=cfg.live_width)

@@ -18,14 +18,14 @@ import numpy as np
 
 from formcheck import __version__
 from formcheck.annotate import draw_overlay
-from formcheck.engine import AUTO, Engine, EngineOptions
+from formcheck.engine.engine import AUTO, Engine, EngineOptions
+from formcheck.engine.session import FrameResult
+from formcheck.engine.specs import ExerciseSpec, load_specs
+from formcheck.engine.summary import SummaryBuilder
 from formcheck.errors import MediaError
 from formcheck.media import H264Writer, is_image, iter_video_frames, probe_video, read_image
 from formcheck.pose.estimator import EstimatorOptions, PoseEstimator, RunningMode
 from formcheck.records import frame_record, record_columns
-from formcheck.session import FrameResult
-from formcheck.specs import ExerciseSpec, load_specs
-from formcheck.summary import SummaryBuilder
 from formcheck.threads import BackgroundSink, prefetch
 
 

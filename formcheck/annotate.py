@@ -11,12 +11,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from formcheck.feedback import CueKind
-from formcheck.landmarks import NUM_LANDMARKS, SKELETON_EDGES, VIRTUAL_LANDMARKS
-from formcheck.metrics import extended_points, resolve_points
-from formcheck.rules import RuleState
-from formcheck.session import FrameResult
-from formcheck.specs import ExerciseSpec, MetricKind
+from formcheck.engine.feedback import CueKind
+from formcheck.engine.landmarks import NUM_LANDMARKS, SKELETON_EDGES, VIRTUAL_LANDMARKS
+from formcheck.engine.metrics import extended_points, resolve_points
+from formcheck.engine.rules import RuleState
+from formcheck.engine.session import FrameResult
+from formcheck.engine.specs import ExerciseSpec, MetricKind
 
 # RGB colours.
 GREEN = (46, 204, 113)

@@ -15,9 +15,9 @@ import traceback
 from pathlib import Path
 
 from formcheck import __version__
-from formcheck.engine import AUTO
+from formcheck.engine.engine import AUTO
+from formcheck.engine.specs import SpecError, load_specs
 from formcheck.errors import FormcheckError, MediaError, ModelNotFoundError
-from formcheck.specs import SpecError, load_specs
 
 EXIT_OK, EXIT_FAULTS, EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 #: An unexpected error (a bug): one line on stderr, the traceback only with FORMCHECK_DEBUG=1.
@@ -99,7 +99,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _cmd_specs_check(args: argparse.Namespace) -> int:
-    from formcheck.specs import load_spec  # noqa: PLC0415
+    from formcheck.engine.specs import load_spec  # noqa: PLC0415
 
     paths = args.paths or [None]
     bad = 0

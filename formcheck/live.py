@@ -31,12 +31,12 @@ import cv2
 import numpy as np
 
 from formcheck.annotate import OverlayExtras, draw_overlay
-from formcheck.engine import AUTO, Engine, EngineOptions
+from formcheck.engine.engine import AUTO, Engine, EngineOptions
+from formcheck.engine.feedback import CueKind
+from formcheck.engine.session import FrameResult
+from formcheck.engine.specs import ExerciseSpec
 from formcheck.errors import FormcheckError
-from formcheck.feedback import CueKind
 from formcheck.pose.estimator import EstimatorOptions, PoseEstimator, RunningMode
-from formcheck.session import FrameResult
-from formcheck.specs import ExerciseSpec
 
 #: Smallest step between two frame timestamps fed to the engine, in seconds.
 MIN_STEP_S = 0.001

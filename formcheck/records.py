@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 
-from formcheck.session import FrameResult
-from formcheck.specs import ExerciseSpec
+from formcheck.engine.session import FrameResult
+from formcheck.engine.specs import ExerciseSpec
 
 BASE_COLUMNS = (
     "frame", "t_s", "person", "people", "exercise", "side", "view", "in_position", "score", "hold_s",

@@ -1,6 +1,6 @@
 """Synthetic poses for the engine's unit tests (no model, no images).
 
-Two ways to build a :class:`~formcheck.landmarks.PoseFrame`:
+Two ways to build a :class:`~formcheck.engine.landmarks.PoseFrame`:
 
 * :func:`make_pose` takes named landmark positions in pixels (the rest are hidden).
 * :func:`build_pose` poses a stick figure with realistic proportions from joint angles
@@ -21,7 +21,7 @@ axis, frontality 0, the person's right side nearest the camera). World landmarks
 coordinates in metres with the origin at the mid-hip and y down, consistent with the image.
 
 Also here: :func:`feed` runs a pose (or a function of time) through an
-:class:`~formcheck.engine.Engine` or :class:`~formcheck.session.ExerciseSession` for a given
+:class:`~formcheck.engine.engine.Engine` or :class:`~formcheck.engine.session.ExerciseSession` for a given
 time at a given fps, so debounce and position enter delays pass.
 """
 
@@ -35,10 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
-from formcheck.engine import Engine, EngineOptions
-from formcheck.landmarks import LANDMARK_NAMES, NUM_LANDMARKS, PoseFrame, PoseLandmark
-from formcheck.session import ExerciseSession, FrameResult
-from formcheck.specs import DEFAULT_SPEC_DIR, ExerciseSpec, RuleSpec, load_specs
+from formcheck.engine.engine import Engine, EngineOptions
+from formcheck.engine.landmarks import LANDMARK_NAMES, NUM_LANDMARKS, PoseFrame, PoseLandmark
+from formcheck.engine.session import ExerciseSession, FrameResult
+from formcheck.engine.specs import DEFAULT_SPEC_DIR, ExerciseSpec, RuleSpec, load_specs
 
 #: Segment lengths in metres.
 TORSO = 0.5

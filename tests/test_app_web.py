@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from formcheck.specs import load_specs
+from formcheck.engine.specs import load_specs
 from formcheck.web import batch as batch_adapter
 from formcheck.web.files import SessionFiles, UploadError, check_upload
 from formcheck.web.guide import build_guide, fault_label, guide_markdown, ordered_ids

@@ -245,7 +245,7 @@ def test_output_names_never_escape_the_output_folder(tmp_path: Path, rel: str) -
 
 def test_labels_mode_plans_one_run_per_labelled_exercise(tmp_path: Path) -> None:
     from formcheck.batch.runner import BatchOptions, plan_jobs  # noqa: PLC0415
-    from formcheck.specs import load_specs  # noqa: PLC0415
+    from formcheck.engine.specs import load_specs  # noqa: PLC0415
 
     for name in ("a.mp4", "sub/b.jpg", "notes.txt"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)

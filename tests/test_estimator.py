@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
+from formcheck.engine.landmarks import NUM_LANDMARKS, PoseFrame, PoseLandmark
 from formcheck.errors import FormcheckError
-from formcheck.landmarks import NUM_LANDMARKS, PoseFrame, PoseLandmark
 from formcheck.models import MODEL_DIR_ENV
 from formcheck.pose import (
     EstimatorOptions,

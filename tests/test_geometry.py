@@ -1,4 +1,4 @@
-"""Tests of formcheck.geometry: known angles, NaN propagation, input types and invariances."""
+"""Tests of formcheck.engine.geometry: known angles, NaN propagation, input types and invariances."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from formcheck import geometry as g
+from formcheck.engine import geometry as g
 
 coord = st.floats(-1000, 1000, allow_nan=False, allow_infinity=False)
 point2 = st.tuples(coord, coord).map(np.array)

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from formcheck.engine.specs import SpecError, load_specs
 from formcheck.errors import ModelNotFoundError
 from formcheck.live import RETRY_AFTER_S, LiveOptions, LiveProcessor, make_frame_callback
 from formcheck.models import MODEL_DIR_ENV
 from formcheck.pose.estimator import EstimatorOptions
-from formcheck.specs import SpecError, load_specs
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 MODEL_DIR = Path(os.environ.get(MODEL_DIR_ENV) or SHARED / "models")

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from formcheck import geometry as g
-from formcheck.landmarks import PoseValidationError, frame_lists
-from formcheck.metrics import MetricEvaluator, PointMetricPlan, _rows, extended_points, point_tables
-from formcheck.specs import MetricKind
+from formcheck.engine import geometry as g
+from formcheck.engine.landmarks import PoseValidationError, frame_lists
+from formcheck.engine.metrics import MetricEvaluator, PointMetricPlan, _rows, extended_points, point_tables
+from formcheck.engine.specs import MetricKind
 from tests.poses import correct_pose, engine, feed, hide, shipped_specs, standing_pose
 
 

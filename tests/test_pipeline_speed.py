@@ -15,11 +15,11 @@ from poses import make_pose
 import formcheck.analyze as analyze_mod
 from formcheck.analyze import AnalyzeOptions, analyze
 from formcheck.annotate import _CUE_COLOURS, GREEN, WHITE, _draw_skeleton, draw_overlay
-from formcheck.feedback import Cue, CueKind
-from formcheck.landmarks import SKELETON_EDGES
+from formcheck.engine.feedback import Cue, CueKind
+from formcheck.engine.landmarks import SKELETON_EDGES
+from formcheck.engine.metrics import extended_points
+from formcheck.engine.session import FrameResult
 from formcheck.media import H264Writer, iter_video_frames
-from formcheck.metrics import extended_points
-from formcheck.session import FrameResult
 from formcheck.threads import BackgroundSink, prefetch
 
 # -- threads -----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from poses import BUILDERS, correct_pose, engine, feed, shipped_specs, standing_pose
 
-from formcheck.recognition import ExerciseRecognizer, RecognizerOptions, condition_score, exercise_score
+from formcheck.engine.recognition import ExerciseRecognizer, RecognizerOptions, condition_score, exercise_score
 
 EXERCISES = sorted(BUILDERS)
 

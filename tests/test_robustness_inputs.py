@@ -406,7 +406,7 @@ def test_label_paths_and_clip_names_cannot_escape_the_folders(tmp_path: Path) ->
     """Absolute and ``..`` paths in labels.csv are refused; odd names on disk map inside ``OUT/annotated``."""
     from formcheck.batch.labels import LabelError, read_labels  # noqa: PLC0415
     from formcheck.batch.runner import ANNOTATED_DIR, BatchOptions, plan_jobs  # noqa: PLC0415
-    from formcheck.specs import load_specs  # noqa: PLC0415
+    from formcheck.engine.specs import load_specs  # noqa: PLC0415
 
     outside = tmp_path / "outside.png"
     outside.write_bytes(png_bytes(noise(8, 8)))

@@ -17,10 +17,10 @@ from page_app import patched_page, run_app
 from test_robustness_soak import ReplayEstimator, needs_realdata, real_poses
 
 from formcheck.analyze import AnalyzeOptions, analyze
+from formcheck.engine.specs import load_specs
 from formcheck.live import LiveOptions, LiveProcessor
 from formcheck.media import H264Writer
 from formcheck.models import MODEL_DIR_ENV
-from formcheck.specs import load_specs
 from formcheck.web.files import PREFIX, UploadError, check_upload
 from formcheck.web.settings import UPLOAD_ENV
 

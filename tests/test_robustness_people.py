@@ -22,13 +22,13 @@ import pytest
 from formcheck.analyze import AnalyzeOptions, analyze
 from formcheck.annotate import draw_overlay
 from formcheck.cli import main
-from formcheck.engine import Engine, EngineOptions
-from formcheck.landmarks import PoseLandmark
+from formcheck.engine.engine import Engine, EngineOptions
+from formcheck.engine.landmarks import PoseLandmark
+from formcheck.engine.rules import RuleState
+from formcheck.engine.specs import load_specs
 from formcheck.media import iter_video_frames
 from formcheck.models import MODEL_DIR_ENV
 from formcheck.pose.estimator import PEOPLE_CHECK_LAG_S, EstimatorOptions, PoseEstimator, RunningMode, count_people
-from formcheck.rules import RuleState
-from formcheck.specs import load_specs
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 REALDATA = SHARED / "realdata"

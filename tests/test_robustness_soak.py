@@ -21,12 +21,12 @@ import cv2
 import numpy as np
 import pytest
 
-from formcheck.landmarks import PoseFrame
+from formcheck.engine.landmarks import PoseFrame
+from formcheck.engine.specs import load_specs
 from formcheck.live import LiveOptions, LiveProcessor
 from formcheck.media import iter_video_frames
 from formcheck.models import MODEL_DIR_ENV
 from formcheck.pose.estimator import EstimatorOptions, PoseEstimator
-from formcheck.specs import load_specs
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 MODEL_DIR = Path(os.environ.get(MODEL_DIR_ENV) or SHARED / "models")

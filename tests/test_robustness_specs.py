@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from formcheck.cli import EXIT_BAD_INPUT, EXIT_OK, main
-from formcheck.specs import DEFAULT_SPEC_DIR, SpecError, load_spec, parse_spec
+from formcheck.engine.specs import DEFAULT_SPEC_DIR, SpecError, load_spec, parse_spec
 
 
 def raw(exercise: str = "tree_pose") -> dict[str, Any]:

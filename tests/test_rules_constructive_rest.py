@@ -7,7 +7,7 @@ import math
 import pytest
 from poses import build_pose, correct_pose, engine, feed, feed_all, hide, judge, rest_body, rule, standing_pose, states
 
-from formcheck.feedback import CueKind
+from formcheck.engine.feedback import CueKind
 
 EX = "constructive_rest"
 

@@ -7,7 +7,7 @@ import math
 import pytest
 from poses import build_pose, correct_pose, engine, feed, feed_all, gate_body, hide, judge, rule, spec, states
 
-from formcheck.feedback import CueKind
+from formcheck.engine.feedback import CueKind
 
 EX = "modified_gate_pose"
 DROP = 31.0  # the extended leg's slope below the horizontal in gate_body

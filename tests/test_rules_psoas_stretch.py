@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 from poses import correct_pose, hide, judge, lying_mask, rule, standing_pose, states
 
-from formcheck.feedback import CueKind
-from formcheck.metrics import mask_floor_gap
+from formcheck.engine.feedback import CueKind
+from formcheck.engine.metrics import mask_floor_gap
 
 EX = "psoas_stretch"
 TORSO_M = 0.5

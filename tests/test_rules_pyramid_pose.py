@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from poses import correct_pose, hide, judge, rule, standing_pose, states
 
-from formcheck.feedback import CueKind
+from formcheck.engine.feedback import CueKind
 
 EX = "pyramid_pose"
 

@@ -22,10 +22,10 @@ from poses import (
     states,
 )
 
-from formcheck.feedback import NO_CUE, Cue, CueKind, CueOptions, CueSelector
-from formcheck.rules import RuleState, RuleTracker, form_score
-from formcheck.session import MAX_HOLD_STEP_S, SETUP_CUES, ExerciseSession, RoundCounter, SideTracker
-from formcheck.summary import MIN_FAULT_S, SummaryBuilder, faults_in_window
+from formcheck.engine.feedback import NO_CUE, Cue, CueKind, CueOptions, CueSelector
+from formcheck.engine.rules import RuleState, RuleTracker, form_score
+from formcheck.engine.session import MAX_HOLD_STEP_S, SETUP_CUES, ExerciseSession, RoundCounter, SideTracker
+from formcheck.engine.summary import MIN_FAULT_S, SummaryBuilder, faults_in_window
 
 BOAT = "boat_pose"
 
@@ -315,9 +315,9 @@ def test_faults_in_window_sums_intervals() -> None:
 
 
 def test_summary_merges_short_gaps() -> None:
-    from formcheck.rules import RuleResult
-    from formcheck.session import FrameResult
-    from formcheck.view import View
+    from formcheck.engine.rules import RuleResult
+    from formcheck.engine.session import FrameResult
+    from formcheck.engine.view import View
 
     sb = SummaryBuilder()
     pose = correct_pose(BOAT)
@@ -336,7 +336,7 @@ def test_summary_merges_short_gaps() -> None:
 @pytest.mark.parametrize(("view", "expected"), [("front", "front"), ("side", "side"), ("side_left", "side"),
                                                 ("oblique", "oblique"), ("back", "front")])
 def test_builder_views_read_as_intended(view: str, expected: str) -> None:
-    from formcheck.view import ViewTracker, frontality
+    from formcheck.engine.view import ViewTracker, frontality
 
     for exercise in ("tree_pose", "boat_pose", "constructive_rest"):
         pose = correct_pose(exercise, view=view)

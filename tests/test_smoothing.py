@@ -1,4 +1,4 @@
-"""Tests of formcheck.smoothing: a golden One Euro output plus properties.
+"""Tests of formcheck.engine.smoothing: a golden One Euro output plus properties.
 
 The golden file ``tests/golden/one_euro.csv`` holds a fixed input (a step plus deterministic
 pseudo-noise, at irregular timestamps) and the filter's output with the default options.
@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from poses import at, correct_pose
 
-from formcheck.smoothing import OneEuroFilter, OneEuroOptions, PoseSmoother
+from formcheck.engine.smoothing import OneEuroFilter, OneEuroOptions, PoseSmoother
 
 GOLDEN = Path(__file__).parent / "golden" / "one_euro.csv"
 UPDATE = os.environ.get("FORMCHECK_UPDATE_GOLDEN") == "1"

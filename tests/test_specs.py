@@ -1,4 +1,4 @@
-"""Tests of formcheck.specs: the shipped specs, the contract's ids, actionable errors, fuzzing,
+"""Tests of formcheck.engine.specs: the shipped specs, the contract's ids, actionable errors, fuzzing,
 and a seventh exercise added with a TOML file only."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from poses import Arm, Body, Leg, build_pose, engine, feed, shipped_specs, states
 
-from formcheck.specs import DEFAULT_SPEC_DIR, MetricKind, Op, SpecError, load_spec, load_specs, parse_spec
+from formcheck.engine.specs import DEFAULT_SPEC_DIR, MetricKind, Op, SpecError, load_spec, load_specs, parse_spec
 
 CONTRACT = Path(__file__).resolve().parents[1].parent / "shared" / "FORM_RULES.md"
 SEVENTH = Path(__file__).parent / "data" / "specs" / "chair_pose.toml"

@@ -2,7 +2,7 @@
 
 1. Angle accuracy: MediaPipe (``PoseEstimator``, VIDEO mode, full model) runs over every 3rd
    frame of one clip per exercise (plus two fault clips); its image landmarks give knee, hip
-   (torso-thigh), elbow and torso-inclination angles with ``formcheck.geometry``, compared
+   (torso-thigh), elbow and torso-inclination angles with ``formcheck.engine.geometry``, compared
    with the same 2-D angles computed from the true joints projected into the image
    (``<clip>.gt.csv``: ``*_2d`` columns and the projected joint pixels ``*_x``/``*_y``). Only
    the side facing the camera is scored in side/oblique views (the far limbs are hidden and
@@ -84,7 +84,7 @@ def _gt(name: str) -> list[dict[str, float]]:
 
 def measure_angle_errors(clips: tuple[str, ...] = CLIPS, step: int = STEP) -> dict[str, list[float]]:
     """Absolute 2-D angle errors (deg) of the estimator against the projected truth, per type."""
-    from formcheck.geometry import inclination_from_vertical_deg, joint_angle_deg
+    from formcheck.engine.geometry import inclination_from_vertical_deg, joint_angle_deg
     from formcheck.media import iter_video_frames
     from formcheck.pose.estimator import EstimatorOptions, PoseEstimator, RunningMode
 

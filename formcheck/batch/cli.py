@@ -19,8 +19,8 @@ from formcheck.batch.report import render_html, terminal_summary
 from formcheck.batch.runner import BatchOptions, BatchResult, run_batch, spec_fingerprint, write_atomic
 from formcheck.batch.scoring import AUTO, LABELS, RowOutcome, compute_metrics, run_mode, score_row
 from formcheck.batch.tables import clip_row, write_tables
+from formcheck.engine.specs import ExerciseSpec, SpecError, load_specs
 from formcheck.errors import FormcheckError, ModelNotFoundError
-from formcheck.specs import ExerciseSpec, SpecError, load_specs
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 2, 3, 130
 DEFAULT_OUT = Path("formcheck-batch")

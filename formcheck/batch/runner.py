@@ -37,10 +37,10 @@ from formcheck import __version__
 from formcheck.batch.labels import LabelRow
 from formcheck.batch.progress import REPORT_EVERY, Progress, estimate_frames
 from formcheck.batch.scoring import AUTO, LABELS, run_mode, segments_from_frames
+from formcheck.engine.specs import ExerciseSpec, load_specs
 from formcheck.errors import FormcheckError, MediaError, ModelNotFoundError
 from formcheck.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, is_image
 from formcheck.models import resolve_model, sha256_of
-from formcheck.specs import ExerciseSpec, load_specs
 
 _log = logging.getLogger(__name__)
 
@@ -195,17 +195,23 @@ def model_fingerprint(model: str, model_path: Path | None) -> dict:
     return {"variant": model if model_path is None else "custom", "sha256": sha256_of(path)}
 
 
-#: Package folders that do not change analysis results (front ends, the renderer).
-NOT_ENGINE = ("batch/", "synth/", "web/")
+#: The package paths whose code decides a clip's result (everything else cannot change it).
+ENGINE_PARTS = ("engine/", "pose/", "media.py")
 
 
 def engine_fingerprint() -> str:
-    """SHA-256 over the engine's source files (the formcheck package outside :data:`NOT_ENGINE`)."""
+    """SHA-256 over the source that decides a clip's result.
+
+    That is the pure engine (:mod:`formcheck.engine`), the pose estimator's wrapper
+    (:mod:`formcheck.pose`: model graphs, photo retries) and the decoder (:mod:`formcheck.media`:
+    rotation, downscaling); the specs and the model are keyed separately. Front ends and the
+    batch's own code are left out, so editing them keeps cached results valid.
+    """
     pkg = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
     for f in sorted(pkg.rglob("*.py")):
         rel = f.relative_to(pkg).as_posix()
-        if not rel.startswith(NOT_ENGINE):
+        if rel.startswith(ENGINE_PARTS):
             h.update(rel.encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from formcheck.batch.labels import NONE, LabelRow
-from formcheck.summary import MIN_FAULT_S
+from formcheck.engine.summary import MIN_FAULT_S
 
 AUTO = "auto"
 LABELS = "labels"

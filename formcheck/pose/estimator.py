@@ -1,4 +1,4 @@
-"""MediaPipe Pose Landmarker wrapper: RGB frames in, :class:`~formcheck.landmarks.PoseFrame` out.
+"""MediaPipe Pose Landmarker wrapper: RGB frames in, :class:`~formcheck.engine.landmarks.PoseFrame` out.
 
 This module is the only place in formcheck that talks to MediaPipe and the only place that
 builds a :class:`PoseFrame` from MediaPipe results (:func:`_pose_frame_from_result`).
@@ -32,8 +32,8 @@ from typing import Any, Self
 import cv2
 import numpy as np
 
+from formcheck.engine.landmarks import NUM_LANDMARKS, PoseFrame, PoseLandmark
 from formcheck.errors import FormcheckError, ModelNotFoundError
-from formcheck.landmarks import NUM_LANDMARKS, PoseFrame, PoseLandmark
 from formcheck.models import ModelVariant, resolve_model
 
 _HIPS = (int(PoseLandmark.LEFT_HIP), int(PoseLandmark.RIGHT_HIP))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from formcheck.specs import ExerciseSpec, RuleSpec
+from formcheck.engine.specs import ExerciseSpec, RuleSpec
 
 #: The routine's order (FORM_RULES.md); specs not listed here follow alphabetically.
 ROUTINE_ORDER = (

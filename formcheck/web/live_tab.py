@@ -12,9 +12,9 @@ import streamlit as st
 import streamlit.components.v1 as components
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from formcheck.engine import AUTO
+from formcheck.engine.engine import AUTO
+from formcheck.engine.specs import ExerciseSpec
 from formcheck.live import LiveSnapshot
-from formcheck.specs import ExerciseSpec
 from formcheck.web.guide import AUTO_GUIDE, guide_markdown
 from formcheck.web.page import PageSettings, SessionResources, figures_html
 from formcheck.web.speech import speech_html

@@ -11,9 +11,9 @@ import streamlit as st
 from streamlit.runtime import exists as runtime_exists
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from formcheck.engine import AUTO
+from formcheck.engine.engine import AUTO
+from formcheck.engine.specs import ExerciseSpec, load_specs
 from formcheck.live import LiveOptions, LiveProcessor, make_frame_callback
-from formcheck.specs import ExerciseSpec, load_specs
 from formcheck.web.files import SessionFiles
 from formcheck.web.guide import ordered_ids
 from formcheck.web.janitor import SessionJanitor

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from formcheck.specs import ExerciseSpec
+from formcheck.engine.specs import ExerciseSpec
 from formcheck.web.guide import fault_label
 
 FAULT_RED = "#e74c3c"

@@ -10,10 +10,10 @@ from typing import Any
 import streamlit as st
 
 from formcheck.analyze import Analysis, AnalyzeOptions, analyze
-from formcheck.engine import AUTO
+from formcheck.engine.engine import AUTO
+from formcheck.engine.specs import ExerciseSpec
 from formcheck.errors import FormcheckError, MediaError, ModelNotFoundError
 from formcheck.media import probe_video
-from formcheck.specs import ExerciseSpec
 from formcheck.web.files import UPLOAD_TYPES, Job, UploadError, check_upload
 from formcheck.web.guide import fault_label
 from formcheck.web.page import MODELS, PageSettings, SessionResources, exercise_label, figures_html

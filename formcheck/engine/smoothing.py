@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from formcheck.landmarks import PoseFrame
+from formcheck.engine.landmarks import PoseFrame
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from formcheck.landmarks import PoseFrame, frame_lists
-from formcheck.landmarks import PoseLandmark as L
+from formcheck.engine.landmarks import PoseFrame, frame_lists
+from formcheck.engine.landmarks import PoseLandmark as L
 
 
 class View(StrEnum):

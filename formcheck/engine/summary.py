@@ -11,8 +11,8 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from formcheck.rules import RuleState
-from formcheck.session import FrameResult
+from formcheck.engine.rules import RuleState
+from formcheck.engine.session import FrameResult
 
 #: A fault counts when active at least this long in total inside a window, in seconds.
 MIN_FAULT_S = 0.5

@@ -17,11 +17,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from formcheck.engine.landmarks import ALL_POINT_NAMES
 from formcheck.errors import FormcheckError
-from formcheck.landmarks import ALL_POINT_NAMES
 
 #: The folder of the specs that ship with formcheck.
-DEFAULT_SPEC_DIR = Path(__file__).resolve().parent.parent / "pose_specs"
+DEFAULT_SPEC_DIR = Path(__file__).resolve().parents[2] / "pose_specs"
 
 VIEWS = ("front", "side", "oblique")
 SIDES = ("left", "right")
@@ -56,7 +56,7 @@ class Op(StrEnum):
 
 
 class MetricKind(StrEnum):
-    """The metric formulas a spec can use; see ``formcheck.metrics`` for each definition."""
+    """The metric formulas a spec can use; see ``formcheck.engine.metrics`` for each definition."""
 
     JOINT_ANGLE = "joint_angle"
     SIGNED_JOINT_ANGLE = "signed_joint_angle"

@@ -16,9 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from formcheck.landmarks import PoseFrame
-from formcheck.metrics import MetricEvaluator
-from formcheck.specs import Condition, ExerciseSpec
+from formcheck.engine.landmarks import PoseFrame
+from formcheck.engine.metrics import MetricEvaluator
+from formcheck.engine.specs import Condition, ExerciseSpec
 
 
 def condition_score(cond: Condition, values: dict[str, float]) -> float:

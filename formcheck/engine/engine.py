@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from formcheck.feedback import NO_CUE, Cue, CueKind
-from formcheck.landmarks import PoseFrame
-from formcheck.recognition import ExerciseRecognizer, RecognizerOptions
-from formcheck.session import SETUP_CUES, ExerciseSession, FrameResult, SessionOptions
-from formcheck.smoothing import OneEuroOptions, PoseSmoother
-from formcheck.specs import ExerciseSpec, SpecError
+from formcheck.engine.feedback import NO_CUE, Cue, CueKind
+from formcheck.engine.landmarks import PoseFrame
+from formcheck.engine.recognition import ExerciseRecognizer, RecognizerOptions
+from formcheck.engine.session import SETUP_CUES, ExerciseSession, FrameResult, SessionOptions
+from formcheck.engine.smoothing import OneEuroOptions, PoseSmoother
+from formcheck.engine.specs import ExerciseSpec, SpecError
 
 AUTO = "auto"
 NO_PERSON_CUE = Cue(SETUP_CUES["no_person"], CueKind.SETUP, "no_person", 0)

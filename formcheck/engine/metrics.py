@@ -1,6 +1,6 @@
 """Evaluate a spec's metrics on a pose (pure Python and numpy).
 
-Each metric kind of :class:`formcheck.specs.MetricKind` is defined here. Distances are in
+Each metric kind of :class:`formcheck.engine.specs.MetricKind` is defined here. Distances are in
 torso lengths (mid-shoulder to mid-hip, in the same space), angles in degrees. A metric whose
 landmarks are not visible enough is NaN.
 """
@@ -15,10 +15,10 @@ from functools import cached_property
 
 import numpy as np
 
-from formcheck import geometry as g
-from formcheck.landmarks import LANDMARK_NAMES, NUM_LANDMARKS, VIRTUAL_LANDMARKS, PoseFrame, frame_lists
-from formcheck.specs import COMBINING_KINDS, ExerciseSpec, MetricKind, MetricSpec
-from formcheck.view import frontality, image_scale_px_per_m
+from formcheck.engine import geometry as g
+from formcheck.engine.landmarks import LANDMARK_NAMES, NUM_LANDMARKS, VIRTUAL_LANDMARKS, PoseFrame, frame_lists
+from formcheck.engine.specs import COMBINING_KINDS, ExerciseSpec, MetricKind, MetricSpec
+from formcheck.engine.view import frontality, image_scale_px_per_m
 
 #: Extended point table: the 33 landmarks followed by the virtual midpoints.
 POINT_INDEX: dict[str, int] = {name: i for i, name in enumerate(LANDMARK_NAMES)}

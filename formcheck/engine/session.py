@@ -1,6 +1,6 @@
 """One exercise, frame by frame: side, view, position, rules, cue, hold time, score.
 
-:class:`ExerciseSession` takes already-smoothed poses (see :class:`formcheck.engine.Engine`)
+:class:`ExerciseSession` takes already-smoothed poses (see :class:`formcheck.engine.engine.Engine`)
 and keeps the per-exercise state. Pure numpy + stdlib.
 """
 
@@ -10,12 +10,12 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from formcheck.feedback import GOOD_FORM_TEXT, Cue, CueKind, CueOptions, CueSelector
-from formcheck.landmarks import PoseFrame
-from formcheck.metrics import POINT_INDEX, MetricEvaluator, resolve_points
-from formcheck.rules import RuleResult, RuleState, RuleTracker, form_score
-from formcheck.specs import CounterSpec, ExerciseSpec, ReportSpec
-from formcheck.view import View, ViewTracker
+from formcheck.engine.feedback import GOOD_FORM_TEXT, Cue, CueKind, CueOptions, CueSelector
+from formcheck.engine.landmarks import PoseFrame
+from formcheck.engine.metrics import POINT_INDEX, MetricEvaluator, resolve_points
+from formcheck.engine.rules import RuleResult, RuleState, RuleTracker, form_score
+from formcheck.engine.specs import CounterSpec, ExerciseSpec, ReportSpec
+from formcheck.engine.view import View, ViewTracker
 
 #: Setup cues, by reason.
 SETUP_CUES = {

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from formcheck.specs import RuleSpec
+from formcheck.engine.specs import RuleSpec
 
 
 class RuleState(StrEnum):

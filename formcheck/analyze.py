@@ -25,6 +25,7 @@ from formcheck.engine.summary import SummaryBuilder
 from formcheck.errors import MediaError
 from formcheck.media import H264Writer, is_image, iter_video_frames, probe_video, read_image
 from formcheck.pose.estimator import EstimatorOptions, PoseEstimator, RunningMode
+from formcheck.pose.photo import detect_photo
 from formcheck.records import frame_record, record_columns
 from formcheck.threads import BackgroundSink, prefetch
 
@@ -141,6 +142,7 @@ def analyze(
     stem = output_stem(p)
     outputs: dict[str, Path] = {}
     started = time.perf_counter()
+    detection = None
 
     if image:
         frames: Iterator[tuple[np.ndarray, float]] = iter([(read_image(p), 0.0)])
@@ -169,7 +171,11 @@ def analyze(
             for rgb, t in frames:
                 if o.max_frames is not None and index >= o.max_frames:
                     break
-                pose = estimator.detect(rgb, t, mask=engine.wants_mask)
+                if image:  # one frame: retry before giving up, and measure what a rule may need
+                    found = detect_photo(estimator, rgb, mask=any(sp.needs_mask for sp in judged))
+                    pose, detection = found.pose, found.attempt
+                else:
+                    pose = estimator.detect(rgb, t, mask=engine.wants_mask)
                 result = engine.update(pose, t)
                 builder.update(result)
                 briefs.append(FrameBrief(t, result.exercise, result.in_position, result.faults))
@@ -216,6 +222,7 @@ def analyze(
             "width": info.width if info else None,
             "height": info.height if info else None,
             "rotation_deg": info.rotation_deg if info else None,
+            "photo_detection": detection,
             "processing_s": round(time.perf_counter() - started, 3),
         }
     )

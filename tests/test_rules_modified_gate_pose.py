@@ -30,6 +30,8 @@ def test_correct_form_all_pass(extended: str, view: str) -> None:
     s = states(r)
     # Seen from the side the extended leg points at the camera: its direction is not judged.
     assert s.pop("leg_not_to_side") == ("unknown" if view.startswith("side") else "pass")
+    # The kneeling thigh's 3-D angle is judged from the side only.
+    assert s.pop("hips_not_over_knee") == ("pass" if view.startswith("side") else "unknown")
     assert set(s.values()) == {"pass"}
     assert r.cue.kind == CueKind.GOOD
 
@@ -58,6 +60,7 @@ def test_hands_rule_is_unknown_from_the_front() -> None:
     assert r.view.value == "front" and r.in_position
     s = states(r)
     assert s.pop("hands_not_under_shoulders") == "unknown"
+    assert s.pop("hips_not_over_knee") == "unknown"  # side view only too
     assert "unknown" not in s.values()
 
 

@@ -24,7 +24,14 @@ from poses import (
 
 from formcheck.engine.feedback import NO_CUE, Cue, CueKind, CueOptions, CueSelector
 from formcheck.engine.rules import RuleState, RuleTracker, form_score
-from formcheck.engine.session import MAX_HOLD_STEP_S, SETUP_CUES, ExerciseSession, RoundCounter, SideTracker
+from formcheck.engine.session import (
+    MAX_HOLD_STEP_S,
+    SETUP_CUES,
+    ExerciseSession,
+    RoundCounter,
+    SessionOptions,
+    SideTracker,
+)
 from formcheck.engine.summary import MIN_FAULT_S, SummaryBuilder, faults_in_window
 
 BOAT = "boat_pose"
@@ -34,8 +41,9 @@ def boat(**kw: float) -> object:
     return build_pose(boat_body(**kw), "side")
 
 
-def session(exercise: str = BOAT) -> ExerciseSession:
-    return ExerciseSession(spec(exercise))
+def session(exercise: str = BOAT, **options: float) -> ExerciseSession:
+    """A session that judges from the first frame in position (settling has its own tests)."""
+    return ExerciseSession(spec(exercise), SessionOptions(**{"settle_s": 0.0, "transition_speed": 1e9, **options}))
 
 
 def _first(results: list, fault_id: str) -> float | None:
@@ -289,7 +297,7 @@ def test_round_counter_needs_both_phases() -> None:
 
 def test_summary_fault_intervals_and_window_rule() -> None:
     r = rule(BOAT, "torso_too_reclined")
-    eng = engine(BOAT)
+    eng = engine(BOAT, session=SessionOptions(settle_s=0.0, transition_speed=1e9))  # the pose jumps
     bad = boat(recline=r.threshold + 10)
     sb = SummaryBuilder()
     for res in feed_all(eng, lambda t: bad if 2.0 <= t < 3.5 else boat(), seconds=5.0, fps=30):

@@ -107,4 +107,6 @@ class Engine:
         if self._active is None:
             cue = NO_PERSON_CUE if smoothed is None else NO_CUE
             return FrameResult(t, None, smoothed, cue=cue, num_people=smoothed.num_people if smoothed else 0)
-        return self.sessions[self._active].update(smoothed, t)
+        # Auto mode judges faults that break the position only once the exercise is followed.
+        attempting = self.recognizer is None or self.recognizer.committed
+        return self.sessions[self._active].update(smoothed, t, attempting=attempting)

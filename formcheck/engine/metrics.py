@@ -241,8 +241,8 @@ class MetricEvaluator:
     """Computes one spec's metrics frame by frame; holds the state of temporal metrics.
 
     Point metrics are computed by scalar kernels (:class:`PointMetricPlan`), the side metric on
-    both sides and the others on the chosen side. Stateful metrics: ``length_ratio`` with a
-    session baseline, and ``motion``.
+    both sides and the others on the chosen side. The stateful metric is ``motion`` (personal
+    baselines live in :mod:`formcheck.engine.baseline`).
     """
 
     def __init__(self, spec: ExerciseSpec, only: set[str] | None = None) -> None:
@@ -269,7 +269,7 @@ class MetricEvaluator:
                 side: PointMetricPlan(spec.min_visibility, [r for r in rows[side] if r[0] == spec.side.metric])
                 for side in self.sides
             }
-        self._single = [m for m in points if m.kind not in _KERNELS or m.baseline]
+        self._single = [m for m in points if m.kind not in _KERNELS]
         self._combined = [m for m in self._order if m.kind in COMBINING_KINDS]
         self._absolute = [m.id for m in self._order if m.absolute]
         self._indices = {
@@ -295,8 +295,7 @@ class MetricEvaluator:
         return order
 
     def reset(self) -> None:
-        """Forget session baselines and motion history."""
-        self._baseline: dict[str, float] = {}
+        """Forget the motion history."""
         self._motion: dict[str, deque[tuple[float, float]]] = {}
         self._last_pts: dict[str, tuple[float, np.ndarray]] = {}
 
@@ -308,7 +307,7 @@ class MetricEvaluator:
         """The side metric evaluated for the left and the right side (NaN when unseen)."""
         assert self.spec.side is not None
         m = self.spec.metrics[self.spec.side.metric]
-        if not self._side_plans or m.baseline:
+        if not self._side_plans:
             tables = point_tables(frame, self.spec.min_visibility)
             return (self._single_value(m, "left", tables, frame, stateful=False),
                     self._single_value(m, "right", tables, frame, stateful=False))
@@ -329,7 +328,7 @@ class MetricEvaluator:
         if self._single:
             tables = point_tables(frame, self.spec.min_visibility)
             for m in self._single:
-                values[m.id] = self._single_value(m, side, tables, frame, stateful=True, value=values.get(m.id))
+                values[m.id] = self._single_value(m, side, tables, frame, stateful=True)
         for mid in self._absolute:
             values[mid] = abs(values[mid])
         for m in self._combined:
@@ -355,16 +354,9 @@ class MetricEvaluator:
         frame: PoseFrame,
         *,
         stateful: bool,
-        value: float | None = None,
     ) -> float:
         """Metrics computed one by one: stateful, mask-based, visibility and frontality."""
         k = m.kind
-        if k == MetricKind.LENGTH_RATIO:  # with a session baseline
-            ratio = float("nan") if value is None else value
-            base = max(self._baseline.get(m.id, m.baseline_default), m.baseline_default)
-            if stateful and math.isfinite(ratio):
-                self._baseline[m.id] = max(base, ratio)
-            return ratio / base
         if k == MetricKind.VISIBILITY:
             vis = frame_lists(frame).visibility
             real = [vis[i] for i in self._indices[(m.id, side)].tolist() if i < NUM_LANDMARKS]
@@ -382,18 +374,34 @@ class MetricEvaluator:
         raise AssertionError(f"unhandled metric kind {k}")  # pragma: no cover - specs validate kinds
 
     def _motion_speed(self, m: MetricSpec, pts: np.ndarray, t: float) -> float:
-        """Mean speed of the points over the last ``window_s``, in torso lengths per second."""
+        """Mean speed of the points over the last ``window_s``, in torso lengths per second.
+
+        With ``m.back_and_forth`` only the movement that comes back counts: the path travelled
+        less the net displacement over the window, so moving into a new posture (lowering the
+        hips, bending the knees) is not restlessness but fidgeting is.
+        """
         hist = self._motion.setdefault(m.id, deque())
         last = self._last_pts.get(m.id)
-        finite = bool(np.isfinite(pts).all())
-        if last is not None and t > last[0] and finite:
-            step = float(np.mean(np.linalg.norm(pts - last[1], axis=-1)))
-            hist.append((t, step))
-        if finite:
+        seen = np.isfinite(pts).all(axis=-1)
+        if last is not None and t > last[0]:
+            both = seen & np.isfinite(last[1]).all(axis=-1)
+            # The points seen in both frames, if they are most of them: a hand hidden for a
+            # moment behind the body does not stop the measurement.
+            if 2 * int(both.sum()) >= len(both):
+                hist.append((t, float(np.mean(np.linalg.norm(pts[both] - last[1][both], axis=-1))), pts))
+        if 2 * int(seen.sum()) >= len(seen):
             self._last_pts[m.id] = (t, pts)
         while hist and hist[0][0] < t - m.window_s:
             hist.popleft()
         if len(hist) < 3 or t - hist[0][0] < min(MOTION_MIN_HISTORY_S, 0.5 * m.window_s):
             return float("nan")
         span = hist[-1][0] - hist[0][0]
-        return sum(s for _, s in list(hist)[1:]) / span if span > 0 else float("nan")
+        if span <= 0:
+            return float("nan")
+        path = sum(step for _, step, _ in list(hist)[1:])
+        if m.back_and_forth:
+            first, now = hist[0][2], hist[-1][2]
+            both = np.isfinite(first).all(axis=-1) & np.isfinite(now).all(axis=-1)
+            if both.any():
+                path = max(0.0, path - float(np.mean(np.linalg.norm(now[both] - first[both], axis=-1))))
+        return path / span

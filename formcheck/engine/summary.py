@@ -11,8 +11,9 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from formcheck.engine.baseline import BaselineState
 from formcheck.engine.rules import RuleState
-from formcheck.engine.session import FrameResult
+from formcheck.engine.session import UNSEEN_PREFIX, FrameResult
 
 #: A fault counts when active at least this long in total inside a window, in seconds.
 MIN_FAULT_S = 0.5
@@ -55,6 +56,8 @@ class SummaryBuilder:
     _rounds: dict = field(default_factory=dict)
     _position_s: float = 0.0
     _metric_sums: dict = field(default_factory=lambda: defaultdict(lambda: [0.0, 0]))
+    _baselines: dict = field(default_factory=dict)
+    _unseen_s: Counter = field(default_factory=Counter)
 
     def reset(self) -> None:
         """Start a new summary."""
@@ -91,7 +94,11 @@ class SummaryBuilder:
                 acc[0] += v
                 acc[1] += 1
         self._rounds[r.exercise] = r.rounds
+        for b in r.baselines:
+            self._add_baseline(b, r.metrics.get(b.metric, math.nan))
         for res in r.rules:
+            if res.state == RuleState.UNKNOWN and res.reason.startswith(UNSEEN_PREFIX):
+                self._unseen_s[res.id] += dt
             if res.state != RuleState.FAULT:
                 continue
             spans = self._faults[res.id]
@@ -100,6 +107,18 @@ class SummaryBuilder:
                 spans[-1].end_s = end
             else:
                 spans.append(_Interval(r.timestamp_s, end))
+
+    def _add_baseline(self, b: BaselineState, value: float) -> None:
+        """Keep the latest captured value of a baseline and the extreme changes from it."""
+        if not math.isfinite(b.value):
+            return
+        entry = self._baselines.setdefault(
+            b.id, {"metric": b.metric, "captured_at_s": b.captured_at_s, "max_change": 0.0, "min_change": 0.0}
+        )
+        entry["value"], entry["measured"] = b.value, b.measured
+        if math.isfinite(value):
+            entry["max_change"] = max(entry["max_change"], value - b.value)
+            entry["min_change"] = min(entry["min_change"], value - b.value)
 
     def _duration_s(self) -> float:
         if not self._frames:
@@ -134,6 +153,11 @@ class SummaryBuilder:
             "metric_means": {
                 mid: round(total / n, 4) for (ex, mid), (total, n) in self._metric_sums.items() if ex == exercise and n
             },
+            "baselines": {
+                bid: {k: round(v, 4) if isinstance(v, float) else v for k, v in entry.items()}
+                for bid, entry in self._baselines.items()
+            },
+            "unseen_s": {fid: round(s, 3) for fid, s in self._unseen_s.items()},
         }
 
 

@@ -188,6 +188,12 @@ def test_the_same_person_found_twice_counts_once(tmp_path: Path) -> None:
     assert count_people([box, same], [vis, vis]) == 1
     assert count_people([box, same, other], [vis, vis, vis]) == 2
     assert count_people([], []) == 0
+    # A close-up of one person's legs came back as a pose and a smaller one inside it.
+    legs = np.array([[0.1, 0.1], [0.9, 0.95], [0.5, 0.5]])
+    inner = np.array([[0.3, 0.5], [0.6, 0.9], [0.45, 0.7]])
+    assert count_people([legs, inner], [vis, vis]) == 1
+    beside = np.array([[0.55, 0.1], [0.95, 0.95], [0.7, 0.5]])  # half of it overlaps: two people
+    assert count_people([np.array([[0.05, 0.1], [0.6, 0.95], [0.3, 0.5]]), beside], [vis, vis]) == 2
     clip = Path(__file__).resolve().parents[1] / "sample_videos" / "psoas_stretch__lower_back_arched__f_tall.mp4"
     a = analyze(clip, AnalyzeOptions(model="full", out_dir=None))
     assert a.summary["frames_with_several_people"] == 0

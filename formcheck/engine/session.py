@@ -296,6 +296,13 @@ class ExerciseSession:
                 found.append(r.id)
         return found
 
+    def _count_out(self, in_position: bool, dt: float) -> None:
+        """Out of position long enough, the next entry is a new attempt: new baselines."""
+        self._out_s = 0.0 if in_position else self._out_s + dt
+        if self._out_s > NEW_ATTEMPT_S:
+            for b in self.baselines.values():
+                b.reset()
+
     def _update_position(self, holds: bool, t: float) -> bool:
         if self.options.instant:
             self._in_position = holds
@@ -332,7 +339,7 @@ class ExerciseSession:
         unknown_rules = tuple(RuleResult(r.id, RuleState.UNKNOWN, float("nan"), r.threshold, reason="no person")
                               for r in spec.rules)
         if frame is None:
-            self._update_position(False, t)
+            self._count_out(self._update_position(False, t), dt)
             for tr in self.trackers:
                 tr.update(float("nan"), t, "no person")
             cue = self.cues.update([Cue(SETUP_CUES["no_person"], CueKind.SETUP, "no_person", 0)], t)
@@ -353,10 +360,7 @@ class ExerciseSession:
         if not holds and not vis_reason and attempting and not self.options.instant:
             holds = bool(self._breaking_rules(values))
         in_position = self._update_position(holds, t)
-        self._out_s = 0.0 if in_position else self._out_s + dt
-        if self._out_s > NEW_ATTEMPT_S:  # a new attempt: a new reference posture
-            for b in self.baselines.values():
-                b.reset()
+        self._count_out(in_position, dt)
         moving = self._moving(frame, t)
         if not in_position:
             self._settle_from = self._entered_at = None

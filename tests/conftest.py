@@ -14,6 +14,9 @@ import pytest
 # another folder, and symbolic links made to the model files, still find the models.
 if os.environ.get("FORMCHECK_MODEL_DIR"):
     os.environ["FORMCHECK_MODEL_DIR"] = str(Path(os.environ["FORMCHECK_MODEL_DIR"]).resolve())
+# In-process CLI and page tests leave descriptor 2 as pytest set it up (formcheck.quiet would
+# route it through a pipe); tests/test_quiet.py checks the filter in a subprocess.
+os.environ.setdefault("FORMCHECK_VERBOSE", "1")
 
 
 @pytest.fixture(autouse=True)

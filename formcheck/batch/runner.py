@@ -165,15 +165,6 @@ def discover(folder: Path, exclude: Path | None = None) -> list[str]:
     return sorted(found)
 
 
-def file_sha256(path: str | Path) -> str:
-    """The SHA-256 of a file's bytes, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def spec_fingerprint(specs: dict[str, ExerciseSpec]) -> dict:
     """Spec versions and one SHA-256 over every spec file's name and bytes."""
     h = hashlib.sha256()
@@ -274,7 +265,7 @@ def plan_jobs(
     jobs = []
     for rel in sorted(files):
         path = folder / rel
-        sha = file_sha256(path)
+        sha = sha256_of(path)
         wanted = modes.get(rel) or {AUTO if opts.exercise == LABELS else opts.exercise}
         for mode in sorted(wanted):
             annotate_dir = None

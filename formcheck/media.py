@@ -11,7 +11,6 @@ import contextlib
 import io
 import logging
 import os
-import struct
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ import av
 import av.error
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import ExifTags, Image, ImageOps
 
 from formcheck.errors import MediaError
 
@@ -98,7 +97,6 @@ _VIDEO_MAGIC: tuple[tuple[int, bytes], ...] = (
     (0, b"OggS"),
     (0, b"FLV"),
 )
-_EXIF_ORIENTATION_TAG = 0x0112
 _log = logging.getLogger(__name__)
 
 
@@ -136,17 +134,6 @@ def is_image(path: str | Path) -> bool:
     if _matches(head, _VIDEO_MAGIC):
         return False
     return p.suffix.lower() in IMAGE_EXTENSIONS
-
-
-def is_video(path: str | Path) -> bool:
-    """Return whether ``path`` looks like a video by content, else by extension."""
-    p = Path(path)
-    head = _head(p)
-    if _matches(head, _VIDEO_MAGIC):
-        return True
-    if _matches(head, _IMAGE_MAGIC):
-        return False
-    return p.suffix.lower() in VIDEO_EXTENSIONS
 
 
 # -- images ----------------------------------------------------------------------------------
@@ -226,15 +213,19 @@ def _quiet_opencv() -> Iterator[None]:
 
 def _decode_image(buf: np.ndarray) -> tuple[np.ndarray | None, int]:
     """Decode with alpha and full depth; return the stored image and its EXIF orientation."""
-    if hasattr(cv2, "imdecodeWithMetadata"):  # OpenCV >= 4.12: one decode, EXIF parsed here
-        img, types, blobs = cv2.imdecodeWithMetadata(buf, cv2.IMREAD_UNCHANGED)
-        exif = _exif_blob(types, blobs)
-        return img, _exif_orientation(exif) if exif is not None else 1
-    # Older OpenCV: let OpenCV apply the orientation unless the alpha channel is needed.
-    img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-    if img is not None and img.ndim == 3 and img.shape[2] in (2, 4):
-        return img, 1
-    return cv2.imdecode(buf, cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH), 1
+    return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED), _exif_orientation(buf)
+
+
+def _exif_orientation(buf: np.ndarray) -> int:
+    """The EXIF orientation (1-8) that Pillow reads from the file's header; 1 if none."""
+    try:
+        with warnings.catch_warnings():  # the size was checked already (_check_pixel_count)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(buf.tobytes())) as im:
+                value = im.getexif().get(ExifTags.Base.Orientation, 1)
+    except Exception:  # noqa: BLE001 - a header Pillow cannot parse: no orientation
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
 def _read_bytes(p: Path) -> np.ndarray:
@@ -287,52 +278,13 @@ def _over_white(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return (out + 0.5).astype(np.uint8)
 
 
-def _exif_blob(types: Any, blobs: Any) -> bytes | None:
-    for kind, blob in zip(list(types), list(blobs), strict=False):
-        if int(kind) == cv2.IMAGE_METADATA_EXIF:
-            return np.asarray(blob, dtype=np.uint8).tobytes()
-    return None
-
-
-def _exif_orientation(blob: bytes) -> int:
-    """Return the EXIF orientation (1-8) from a TIFF-structured EXIF blob; 1 if absent."""
-    if blob.startswith(b"Exif\x00\x00"):
-        blob = blob[6:]
-    if len(blob) < 8 or blob[:2] not in (b"II", b"MM"):
-        return 1
-    endian = "<" if blob[:2] == b"II" else ">"
-    (ifd,) = struct.unpack_from(endian + "I", blob, 4)
-    if ifd + 2 > len(blob):
-        return 1
-    (count,) = struct.unpack_from(endian + "H", blob, ifd)
-    for i in range(count):
-        entry = ifd + 2 + 12 * i
-        if entry + 12 > len(blob):
-            break
-        tag, typ, _n = struct.unpack_from(endian + "HHI", blob, entry)
-        if tag == _EXIF_ORIENTATION_TAG and typ == 3:  # SHORT
-            (value,) = struct.unpack_from(endian + "H", blob, entry + 8)
-            return value if 1 <= value <= 8 else 1
-    return 1
-
-
 def _apply_orientation(img: np.ndarray, orientation: int) -> np.ndarray:
-    """Turn a stored image upright according to its EXIF orientation value."""
-    if orientation == 2:
-        return img[:, ::-1]
-    if orientation == 3:
-        return img[::-1, ::-1]
-    if orientation == 4:
-        return img[::-1]
-    if orientation == 5:
-        return img.transpose(1, 0, 2)
-    if orientation == 6:
-        return np.rot90(img, k=-1)
-    if orientation == 7:
-        return np.rot90(img, k=2).transpose(1, 0, 2)
-    if orientation == 8:
-        return np.rot90(img, k=1)
-    return img
+    """Turn a stored RGB image upright according to its EXIF orientation value (Pillow's table)."""
+    if orientation == 1:
+        return img
+    pil = Image.fromarray(img)
+    pil.getexif()[ExifTags.Base.Orientation] = orientation
+    return np.asarray(ImageOps.exif_transpose(pil))
 
 
 # -- video reading ---------------------------------------------------------------------------

@@ -136,16 +136,3 @@ class SummaryBuilder:
             },
         }
 
-
-def faults_in_window(summary_faults: dict, start_s: float, end_s: float, instant: bool = False) -> set[str]:
-    """Fault ids active at least MIN_FAULT_S in total inside [start_s, end_s] (any, for photos)."""
-    found = set()
-    for fid, info in summary_faults.items():
-        total = 0.0
-        for a, b in info["intervals"]:
-            total += max(0.0, min(b, end_s) - max(a, start_s))
-            if instant and a <= end_s and b >= start_s:
-                total = MIN_FAULT_S
-        if total >= MIN_FAULT_S - 1e-9:
-            found.add(fid)
-    return found

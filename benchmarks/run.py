@@ -229,13 +229,12 @@ def time_inference(model: str, frames: list[tuple[np.ndarray, float]]) -> tuple[
 def time_analyze(cfg: Config, model: str, n: int, annotate: bool = True) -> float:
     """Seconds of ``analyze()`` (outputs to a temp folder) on the clip's first ``n`` frames."""
     from formcheck.analyze import AnalyzeOptions, analyze  # noqa: PLC0415
+    from formcheck.outputs import file_writers  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="fcbench-") as d:
-        opts = AnalyzeOptions(
-            exercise=cfg.exercise, model=model, out_dir=Path(d), annotate=annotate, write_csv=True, max_frames=n
-        )
+        opts = AnalyzeOptions(exercise=cfg.exercise, model=model, max_frames=n)
         started = time.perf_counter()
-        analyze(cfg.clip, opts)
+        analyze(cfg.clip, opts, writers=file_writers(Path(d), annotate=annotate))
         return time.perf_counter() - started
 
 
@@ -295,11 +294,11 @@ def bench_e2e(cfg: Config, frames: list[tuple[np.ndarray, float]], out: dict) ->
 
 def bench_stages(cfg: Config, frames: list[tuple[np.ndarray, float]], poses: list[Any], out: dict) -> None:
     """Each stage alone, one thread, per frame (ms)."""
-    from formcheck.analyze import output_stem  # noqa: PLC0415,F401 - keeps imports warm
     from formcheck.annotate import draw_overlay  # noqa: PLC0415
     from formcheck.engine.engine import Engine, EngineOptions  # noqa: PLC0415
     from formcheck.engine.specs import load_specs  # noqa: PLC0415
     from formcheck.media import H264Writer, iter_video_frames  # noqa: PLC0415
+    from formcheck.outputs import output_stem  # noqa: PLC0415,F401 - keeps imports warm
 
     _log("stages")
     n = len(frames)
@@ -453,12 +452,13 @@ _MEMORY_CHILD = """
 import json, resource, sys
 from pathlib import Path
 from formcheck.analyze import AnalyzeOptions, analyze
-a = analyze(sys.argv[1], AnalyzeOptions(exercise="auto", model=sys.argv[2], out_dir=Path(sys.argv[3])))
+from formcheck.outputs import file_writers
+a = analyze(sys.argv[1], AnalyzeOptions(exercise="auto", model=sys.argv[2]), writers=file_writers(Path(sys.argv[3])))
 try:  # VmHWM: this process's own peak (ru_maxrss also counts the parent's peak before exec)
     kb = int(Path("/proc/self/status").read_text().split("VmHWM:")[1].split()[0])
 except (OSError, IndexError, ValueError):
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"maxrss_kb": kb, "frames": a.summary.get("frames"), "processing_s": a.summary.get("processing_s")}))
+print(json.dumps({"maxrss_kb": kb, "frames": a.summary.frames, "processing_s": a.run.processing_s}))
 """
 
 

@@ -56,32 +56,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from formcheck.analyze import AnalyzeOptions, analyze  # noqa: PLC0415 - heavy imports on demand
+    from formcheck.outputs import file_writers  # noqa: PLC0415
 
     specs = load_specs(args.specs)
     result = analyze(
         args.input,
         AnalyzeOptions(exercise=args.exercise, model=args.model, model_path=args.model_path, spec_dir=args.specs,
-                       out_dir=args.out, annotate=not args.no_video, mirrored=args.mirrored),
+                       mirrored=args.mirrored),
         specs=specs,
+        writers=file_writers(args.out, annotate=not args.no_video),
     )
     s = result.summary
-    print(f"{result.input}: {s['kind']}, {s['frames']} frame(s), person in {s['frames_with_person']}")
-    several = s.get("frames_with_several_people") or 0
-    if several:
-        print(f"  several people in view in {several} frame(s): the main person was followed and judged")
-    if s["exercise"]:
-        spec = specs[s["exercise"]]
-        side = f", {s['side']} side" if s["side"] else ""
-        print(f"  exercise: {spec.name}{side}, {s['view']} view, in position {s['in_position_s']:.1f} s")
-        print(f"  hold: {s['hold_s']:.1f} s   score: {s['score'] if s['score'] is not None else '-'}/100"
-              + (f"   Cat-Cow rounds: {s['rounds']}" if spec.counter else ""))
-        for k, v in s["reports"].items():
+    print(f"{result.input}: {result.kind}, {s.frames} frame(s), person in {s.frames_with_person}")
+    if s.frames_with_several_people:
+        print(f"  several people in view in {s.frames_with_several_people} frame(s): the main person was followed "
+              "and judged")
+    if s.exercise:
+        spec = specs[s.exercise]
+        side = f", {s.side} side" if s.side else ""
+        print(f"  exercise: {spec.name}{side}, {s.view} view, in position {s.in_position_s:.1f} s")
+        print(f"  hold: {s.hold_s:.1f} s   score: {s.score if s.score is not None else '-'}/100"
+              + (f"   Cat-Cow rounds: {s.rounds}" if spec.counter else ""))
+        for k, v in s.reports.items():
             print(f"  {k}: {v}")
-        if s["faults"]:
+        if s.faults:
             cues = {r.id: r.cue for r in spec.rules}
-            for fid, info in s["faults"].items():
-                spans = ", ".join(f"{a:.1f}-{b:.1f}s" for a, b in info["intervals"][:4])
-                print(f"  FAULT {fid} ({info['total_s']:.1f} s: {spans}): {cues.get(fid, '')}")
+            for fid, fault in s.faults.items():
+                spans = ", ".join(f"{a:.1f}-{b:.1f}s" for a, b in fault.intervals[:4])
+                print(f"  FAULT {fid} ({fault.total_s:.1f} s: {spans}): {cues.get(fid, '')}")
         else:
             print("  no faults")
     else:
@@ -89,7 +91,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         print(f"  not in the{wanted} position (no exercise recognised); nothing judged")
     for name, path in result.outputs.items():
         print(f"  {name}: {path}")
-    return EXIT_FAULTS if s["faults"] else EXIT_OK
+    return EXIT_FAULTS if s.faults else EXIT_OK
 
 
 def _cmd_specs_check(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from formcheck.batch.cli import BatchOutcome, main, run_and_report
+from formcheck.batch.record import BatchRecord
 from formcheck.batch.runner import RESULTS_NAME, BatchOptions
 from formcheck.media import H264Writer, iter_video_frames, probe_video
 from formcheck.models import MODEL_DIR_ENV
@@ -164,8 +165,8 @@ def test_interrupted_run_resumes_and_ends_identical(serial: BatchOutcome, batch_
     out = tmp_path / "resume"
     done: list[str] = []
 
-    def stop_after_first(record: dict, timing: dict) -> None:
-        done.append(record["file"])
+    def stop_after_first(record: BatchRecord, timing: dict) -> None:
+        done.append(record.file)
         raise KeyboardInterrupt
 
     first = run_and_report(_opts(batch_dir, out, jobs=1), batch_dir / "labels.csv", on_clip=stop_after_first)

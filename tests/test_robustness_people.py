@@ -28,6 +28,7 @@ from formcheck.engine.rules import RuleState
 from formcheck.engine.specs import load_specs
 from formcheck.media import iter_video_frames
 from formcheck.models import MODEL_DIR_ENV
+from formcheck.outputs import file_writers
 from formcheck.pose.estimator import PEOPLE_CHECK_LAG_S, EstimatorOptions, PoseEstimator, RunningMode, count_people
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -141,9 +142,9 @@ def test_two_people_in_a_video_main_person_kept_and_reported(tmp_path: Path) -> 
     assert max(p.num_people for p in poses if p is not None) >= 2
     assert checks == 2, "one check per 0.5 s of video (60 frames at 60 fps = 1 s)"
 
-    a = analyze(MULTI_CLIP, AnalyzeOptions(model="lite", out_dir=tmp_path, max_frames=60))
+    a = analyze(MULTI_CLIP, AnalyzeOptions(model="lite", max_frames=60), writers=file_writers(tmp_path))
     late = sum(1 for f in frames[:60] if f[1] >= PEOPLE_CHECK_LAG_S - 1e-6)
-    assert a.summary["frames_with_several_people"] == late, "the first check (t=0) sees two people, counted 0.5 s on"
+    assert a.summary.frames_with_several_people == late, "the first check (t=0) sees two people, counted 0.5 s on"
     summary = json.loads(a.outputs["json"].read_text(encoding="utf-8"))
     assert summary["frames_with_several_people"] == late
 
@@ -189,8 +190,8 @@ def test_the_same_person_found_twice_counts_once(tmp_path: Path) -> None:
     assert count_people([box, same, other], [vis, vis, vis]) == 2
     assert count_people([], []) == 0
     clip = Path(__file__).resolve().parents[1] / "sample_videos" / "psoas_stretch__lower_back_arched__f_tall.mp4"
-    a = analyze(clip, AnalyzeOptions(model="full", out_dir=None))
-    assert a.summary["frames_with_several_people"] == 0
+    a = analyze(clip, AnalyzeOptions(model="full"))
+    assert a.summary.frames_with_several_people == 0
 
 
 def test_people_check_is_off_by_default_and_never_downloads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

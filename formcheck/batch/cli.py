@@ -16,6 +16,7 @@ from pathlib import Path
 
 from formcheck.batch.args import DEFAULT_OUT, DESCRIPTION, add_arguments
 from formcheck.batch.labels import LabelRow, read_labels
+from formcheck.batch.record import BatchRecord
 from formcheck.batch.report import render_html, terminal_summary
 from formcheck.batch.runner import BatchOptions, BatchResult, run_batch, spec_fingerprint, write_atomic
 from formcheck.batch.scoring import AUTO, LABELS, RowOutcome, compute_metrics, run_mode, score_row
@@ -55,11 +56,6 @@ class BatchOutcome:
         return [clip_row(self.result.records[(j.rel, j.mode)]) for j in self.result.jobs
                 if (j.rel, j.mode) in self.result.records]  # fmt: skip
 
-    @property
-    def report_path(self) -> Path:
-        """The HTML report."""
-        return self.report
-
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``formcheck batch`` argument parser."""
@@ -81,7 +77,7 @@ def labels_path(folder: Path, given: Path | None, disabled: bool) -> Path | None
 def run_and_report(
     opts: BatchOptions,
     labels: Path | None = None,
-    on_clip: Callable[[dict, dict], None] | None = None,
+    on_clip: Callable[[BatchRecord, dict], None] | None = None,
     on_progress: Callable[[int, int, str], None] | None = None,
 ) -> BatchOutcome:
     """Run the batch, then write the tables, metrics and report (also after Ctrl-C).

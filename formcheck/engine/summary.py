@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from formcheck.engine.rules import RuleState
 from formcheck.engine.session import FrameResult
@@ -24,6 +25,68 @@ MERGE_GAP_S = 0.35
 class _Interval:
     start_s: float
     end_s: float
+
+
+@dataclass(frozen=True)
+class FaultSummary:
+    """One fault over a clip.
+
+    Attributes:
+        total_s: how long it was active in all, in seconds.
+        intervals: when it was active, ``(start_s, end_s)`` pairs in time order.
+    """
+
+    total_s: float
+    intervals: tuple[tuple[float, float], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: ``{"total_s": ..., "intervals": [[start, end], ...]}``."""
+        return {"total_s": self.total_s, "intervals": [[a, b] for a, b in self.intervals]}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A clip's summary (what ``formcheck analyze`` writes as JSON, with the run's details).
+
+    Attributes:
+        exercise: the exercise judged longest in position (None: none recognised).
+        side: the side judged longest ("left"/"right"; None when unknown or not sided).
+        view: the camera view seen longest while in position.
+        frames: frames analysed.
+        frames_with_person: frames in which a person was found.
+        frames_with_several_people: frames in which more than one person was found.
+        duration_s: the clip's length, first to last frame plus one frame step, in seconds.
+        in_position_s: time in position of any exercise, in seconds.
+        exercise_time_s: exercise id → time in its position, in seconds.
+        faults: fault id → when it was active.
+        hold_s: the judged exercise's last hold time, in seconds.
+        rounds: the judged exercise's Cat-Cow rounds (0 without a counter).
+        reports: report name → the value reported longest (e.g. ``stage``).
+        score: the mean form score while in position (None when never scored).
+        metric_means: metric id → its mean while in position (the spec's ``summary_metrics``).
+    """
+
+    exercise: str | None
+    side: str | None
+    view: str | None
+    frames: int
+    frames_with_person: int
+    frames_with_several_people: int
+    duration_s: float
+    in_position_s: float
+    exercise_time_s: dict[str, float]
+    faults: dict[str, FaultSummary]
+    hold_s: float
+    rounds: int
+    reports: dict[str, str]
+    score: float | None
+    metric_means: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (keys in field order)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["faults"] = {fid: f.to_dict() for fid, f in self.faults.items()}
+        return out
 
 
 @dataclass
@@ -106,33 +169,32 @@ class SummaryBuilder:
             return 0.0
         return (self._last_t or 0.0) - (self._first_t or 0.0) + self.frame_step_s
 
-    def finish(self) -> dict:
-        """The summary as a JSON-ready dict."""
+    def finish(self) -> Summary:
+        """The summary of the frames added so far."""
         exercise = self._exercise_time.most_common(1)[0][0] if self._exercise_time else None
-        faults = {}
-        for fid, spans in self._faults.items():
-            total = sum(s.end_s - s.start_s for s in spans)
-            faults[fid] = {
-                "total_s": round(total, 3),
-                "intervals": [[round(s.start_s, 3), round(s.end_s, 3)] for s in spans],
-            }
-        return {
-            "exercise": exercise,
-            "side": self._side.most_common(1)[0][0] if self._side else None,
-            "view": self._view.most_common(1)[0][0] if self._view else None,
-            "frames": self._frames,
-            "frames_with_person": self._person_frames,
-            "frames_with_several_people": self._multi_people,
-            "duration_s": round(self._duration_s(), 3),
-            "in_position_s": round(self._position_s, 3),
-            "exercise_time_s": {k: round(v, 3) for k, v in self._exercise_time.items()},
-            "faults": faults,
-            "hold_s": round(self._hold.get(exercise, 0.0), 3) if exercise else 0.0,
-            "rounds": self._rounds.get(exercise, 0) if exercise else 0,
-            "reports": {k: c.most_common(1)[0][0] for k, c in self._reports.items()},
-            "score": round(sum(self._scores) / len(self._scores), 1) if self._scores else None,
-            "metric_means": {
+        faults = {
+            fid: FaultSummary(
+                round(sum(s.end_s - s.start_s for s in spans), 3),
+                tuple((round(s.start_s, 3), round(s.end_s, 3)) for s in spans),
+            )
+            for fid, spans in self._faults.items()
+        }
+        return Summary(
+            exercise=exercise,
+            side=self._side.most_common(1)[0][0] if self._side else None,
+            view=self._view.most_common(1)[0][0] if self._view else None,
+            frames=self._frames,
+            frames_with_person=self._person_frames,
+            frames_with_several_people=self._multi_people,
+            duration_s=round(self._duration_s(), 3),
+            in_position_s=round(self._position_s, 3),
+            exercise_time_s={k: round(v, 3) for k, v in self._exercise_time.items()},
+            faults=faults,
+            hold_s=round(self._hold.get(exercise, 0.0), 3) if exercise else 0.0,
+            rounds=self._rounds.get(exercise, 0) if exercise else 0,
+            reports={k: c.most_common(1)[0][0] for k, c in self._reports.items()},
+            score=round(sum(self._scores) / len(self._scores), 1) if self._scores else None,
+            metric_means={
                 mid: round(total / n, 4) for (ex, mid), (total, n) in self._metric_sums.items() if ex == exercise and n
             },
-        }
-
+        )

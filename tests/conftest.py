@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from formcheck.engine.specs import ExerciseSpec, load_specs
+
 # The README's test command passes FORMCHECK_MODEL_DIR=../shared/models, relative to the
 # checkout. Make it absolute before any test module reads it, so that subprocesses started in
 # another folder, and symbolic links made to the model files, still find the models.
@@ -27,3 +29,18 @@ def _fresh_root_logger() -> Iterator[None]:
     root.handlers = []
     yield
     root.handlers = before
+
+
+@pytest.fixture
+def model_dir(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point ``FORMCHECK_MODEL_DIR`` at the shared pose models (``resources.MODEL_DIR``)."""
+    from resources import MODEL_DIR  # noqa: PLC0415 - the tests' own helper module
+
+    monkeypatch.setenv("FORMCHECK_MODEL_DIR", str(MODEL_DIR))
+    return MODEL_DIR
+
+
+@pytest.fixture(scope="session")
+def specs() -> dict[str, ExerciseSpec]:
+    """The shipped exercise specs, loaded once (treat as read-only)."""
+    return load_specs()

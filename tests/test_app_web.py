@@ -14,7 +14,6 @@ import pytest
 
 from formcheck.engine.rules import RuleResult, RuleState
 from formcheck.engine.session import FrameResult
-from formcheck.engine.specs import load_specs
 from formcheck.engine.summary import FaultSummary, SummaryBuilder
 from formcheck.outputs import Frame
 from formcheck.web.batch_tab import downloads
@@ -32,12 +31,6 @@ from formcheck.web.settings import (
 )
 from formcheck.web.speech import SpeechCooldown, speech_html
 from formcheck.web.timeline import TimelineWriter, rule_timelines, timeline_chart
-
-
-@pytest.fixture(scope="module")
-def specs():
-    return load_specs()
-
 
 # --------------------------------------------------------------------------- settings
 

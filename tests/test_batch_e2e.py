@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from resources import MODEL_DIR, REALDATA
 
 from formcheck.batch.cli import BatchOutcome, main, run_and_report
 from formcheck.batch.record import BatchRecord
@@ -21,9 +22,6 @@ from formcheck.batch.runner import RESULTS_NAME, BatchOptions
 from formcheck.media import H264Writer, iter_video_frames, probe_video
 from formcheck.models import MODEL_DIR_ENV
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-REALDATA = SHARED / "realdata"
-MODEL_DIR = Path(os.environ.get(MODEL_DIR_ENV) or SHARED / "models")
 SOURCES = {
     "boat.jpg": REALDATA / "boat" / "polireddy_boat-pose.jpg",
     "tree.jpg": REALDATA / "tree" / "sunita_tree-1.jpg",
@@ -42,6 +40,7 @@ LABELS = (
 DETERMINISTIC = (RESULTS_NAME, "clips.csv", "evaluation.csv", "metrics.json")
 
 pytestmark = [
+    pytest.mark.usefixtures("model_dir"),
     pytest.mark.realdata,
     pytest.mark.skipif(
         not (MODEL_DIR / "pose_landmarker_lite.task").is_file()
@@ -49,11 +48,6 @@ pytestmark = [
         reason=f"needs ../shared/realdata ({REALDATA}) and the lite model in {MODEL_DIR}",
     ),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _model_dir(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(MODEL_DIR_ENV, str(MODEL_DIR))
 
 
 def _cut_clip(src: Path, dst: Path, seconds: float) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formcheck.engine.specs import SpecError, load_specs
+from formcheck.engine.specs import SpecError
 from formcheck.errors import ModelNotFoundError
 from formcheck.live import RETRY_AFTER_S, LiveOptions, LiveProcessor, make_frame_callback
 from formcheck.models import MODEL_DIR_ENV
@@ -57,11 +57,6 @@ class FakeClock:
     def __call__(self) -> float:
         self.now += self.step
         return self.now
-
-
-@pytest.fixture(scope="module")
-def specs():
-    return load_specs()
 
 
 @pytest.fixture(autouse=True)

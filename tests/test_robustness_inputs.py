@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 import pytest
 from media_gen import encode_rgb_frames
+from resources import MODEL_DIR, SHARED
 
 from formcheck.analyze import AnalyzeOptions, analyze
 from formcheck.batch.record import BriefWriter
@@ -38,22 +39,19 @@ from formcheck.media import H264Writer, iter_video_frames, probe_video
 from formcheck.models import MODEL_DIR_ENV
 from formcheck.outputs import file_writers
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-MODEL_DIR = Path(os.environ.get(MODEL_DIR_ENV) or SHARED / "models")
 TREE_CLIP = SHARED / "realdata" / "tree" / "yogafitness_treeleft.mp4"
 #: Seconds one analysis of a generated input may take before it counts as a hang.
 CASE_TIMEOUT_S = 60
 #: Seconds the whole batch subprocess may take.
 BATCH_TIMEOUT_S = 240
 
-pytestmark = pytest.mark.skipif(
-    not (MODEL_DIR / "pose_landmarker_lite.task").is_file(), reason=f"needs {MODEL_DIR}/pose_landmarker_lite.task"
-)
-
-
-@pytest.fixture(autouse=True)
-def _model_dir(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(MODEL_DIR_ENV, str(MODEL_DIR))
+pytestmark = [
+    pytest.mark.usefixtures("model_dir"),
+    pytest.mark.skipif(
+        not (MODEL_DIR / "pose_landmarker_lite.task").is_file(),
+        reason=f"needs {MODEL_DIR}/pose_landmarker_lite.task",
+    ),
+]
 
 
 @contextmanager

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import socket
 import time
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from resources import MODEL_DIR, REALDATA
 
 from formcheck.analyze import AnalyzeOptions, analyze
 from formcheck.annotate import draw_overlay
@@ -31,14 +31,12 @@ from formcheck.models import MODEL_DIR_ENV
 from formcheck.outputs import file_writers
 from formcheck.pose.estimator import PEOPLE_CHECK_LAG_S, EstimatorOptions, PoseEstimator, RunningMode, count_people
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-REALDATA = SHARED / "realdata"
-MODEL_DIR = Path(os.environ.get(MODEL_DIR_ENV) or SHARED / "models")
 TREE_CLIP = REALDATA / "tree" / "yogafitness_treeleft.mp4"  # correct Tree Pose, CGI, front view
 TREE_PHOTO = REALDATA / "tree" / "sunita_tree-1.jpg"
 MULTI_CLIP = REALDATA / "none" / "pose2sim_multiperson-cam01.mp4"  # two (three) people, 60 fps
 
 pytestmark = [
+    pytest.mark.usefixtures("model_dir"),
     pytest.mark.realdata,
     pytest.mark.skipif(
         not (MODEL_DIR / "pose_landmarker_lite.task").is_file()
@@ -46,11 +44,6 @@ pytestmark = [
         reason=f"needs the lite model in {MODEL_DIR} and clips of {REALDATA}",
     ),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _model_dir(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(MODEL_DIR_ENV, str(MODEL_DIR))
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ Run from the repository root (the pose models are looked up as usual; when
 Sections (``--only``/``--skip`` pick them):
 
 - ``e2e``: ``formcheck analyze`` end to end (decode, inference, engine, annotation, H.264
-  encode, CSV) on the clip's first ``--frames`` frames, as a ratio of inference-only throughput
+  encode, CSV) on the clip's first ``--frames`` frames, at the clip's size and at each of
+  ``--sizes`` (default 640x480: the segment resized), as a ratio of inference-only throughput
   (``PoseEstimator.detect`` on the same frames, decoded into memory first) with the same model.
   Both sides include loading the model once. Also without the annotated video, to show the
   encoder's share.
@@ -47,7 +48,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,8 @@ class Config:
         sections: the sections to run.
         start: first frame of the segment benchmarked (None: centre the segment in the clip,
             so that the person is in view).
+        sizes: frame sizes (width, height) ``e2e`` also runs at, the segment resized (the
+            clip's own size always runs first).
     """
 
     clip: Path
@@ -113,6 +116,7 @@ class Config:
     live_width: int = 640
     sections: tuple[str, ...] = SECTIONS
     start: int | None = None
+    sizes: tuple[tuple[int, int], ...] = ((640, 480),)
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -214,6 +218,19 @@ def make_segment(clip: Path, start: int | None, n: int, dest: Path) -> tuple[Pat
         raise SystemExit(f"{clip}: no frame at or after frame {first}")
     writer.close()
     return dest, first, count
+
+
+def resize_segment(seg: Path, size: tuple[int, int]) -> Path:
+    """The segment re-encoded at ``size`` (width, height; crf 18), next to it."""
+    import cv2  # noqa: PLC0415
+
+    from formcheck.media import H264Writer, iter_video_frames, probe_video  # noqa: PLC0415
+
+    dest = seg.with_name(f"{seg.stem}_{size[0]}x{size[1]}.mp4")
+    with H264Writer(dest, probe_video(seg).fps or 30.0, size, crf=18, preset="ultrafast") as writer:
+        for rgb, t in iter_video_frames(seg):
+            writer.write(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), timestamp_s=t)
+    return dest
 
 
 def time_inference(model: str, frames: list[tuple[np.ndarray, float]]) -> tuple[float, list[Any]]:
@@ -637,12 +654,13 @@ def markdown(res: dict) -> str:
     ]
     if "e2e" in res:
         lines += [
-            "| model | frames | inference only (frames/s) | analyze (frames/s) | ratio "
+            "| model | size | frames | inference only (frames/s) | analyze (frames/s) | ratio "
             "| analyze, no video (frames/s) | ratio |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         lines += [
-            f"| {r['model']} | {r['frames']} | {r['inference_fps']:.1f} | {r['analyze_fps']:.1f} | "
+            f"| {r['model']} | {r.get('size', '')} | {r['frames']} | {r['inference_fps']:.1f} | "
+            f"{r['analyze_fps']:.1f} | "
             f"**{r['ratio']:.2f}** | {r['analyze_no_video_fps']:.1f} | {r['ratio_no_video']:.2f} |"
             for r in res["e2e"]
         ]
@@ -708,6 +726,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="parallel batch jobs (default: one per core)")
     p.add_argument("--batch-clips", type=int, default=None, help="clips in the batch section (default 16)")
     p.add_argument("--memory-seconds", default=None, help="lengths of the two memory clips in seconds (default 60,600)")
+    p.add_argument("--sizes", default="640x480",
+                   help="extra frame sizes for e2e, WxH comma-separated ('' for none; default 640x480)")
     p.add_argument("--exercise", default="auto", help="engine mode for e2e and live (default: auto)")
     p.add_argument("--only", default=None, help=f"comma-separated sections to run ({','.join(SECTIONS)})")
     p.add_argument("--skip", default="", help="comma-separated sections to skip")
@@ -732,6 +752,7 @@ def make_config(args: argparse.Namespace) -> Config:
         exercise=args.exercise,
         jobs=args.jobs or max(2, _cores()),
         sections=tuple(s for s in SECTIONS if s in wanted),
+        sizes=tuple(tuple(int(v) for v in s.lower().split("x")) for s in args.sizes.split(",") if s.strip()),
     )
     if args.quick:
         cfg.frames, cfg.repeat, cfg.engine_frames = 16, 1, 64
@@ -801,8 +822,17 @@ def _run_sections(
     scratch: dict[str, Any] = {}
     if "e2e" in cfg.sections:
         bench_e2e(cfg, frames, scratch)
+        for row in scratch["e2e"]:
+            row["size"] = f"{info.width}x{info.height}"
         res["e2e"] = scratch["e2e"]
         done()
+        for size in cfg.sizes:
+            _log(f"e2e at {size[0]}x{size[1]}")
+            resized = replace(cfg, clip=resize_segment(cfg.clip, size))
+            more: dict[str, Any] = {}
+            bench_e2e(resized, load_frames(resized.clip, cfg.frames), more)
+            res["e2e"] += [{**row, "size": f"{size[0]}x{size[1]}"} for row in more["e2e"]]
+            done()
     if {"stages", "engine"} & set(cfg.sections):
         if "lite" not in scratch.get("poses", {}):
             _log("lite inference baseline")

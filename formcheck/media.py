@@ -562,6 +562,20 @@ _WRITER_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matrosk
 _WRITER_TIME_BASE = Fraction(1, 90_000)
 
 
+#: x264 settings of :class:`H264Writer` on top of its preset: the simplest sub-pixel motion
+#: search (subme 1, diamond) and a 5-frame rate-control look-ahead. At 640x480 (2 CPUs) they
+#: took the encoder from 2.4-2.6 to 1.8 ms of CPU per frame at the same file size.
+X264_PARAMS = "subme=1:me=dia:rc-lookahead=5"
+
+
+def _yuv_frame(yuv: np.ndarray) -> av.VideoFrame:
+    """An I420 (H*3/2, W) array as a yuv420p frame, without a copy where PyAV can."""
+    from_buffer = getattr(av.VideoFrame, "from_numpy_buffer", None)  # PyAV >= 13
+    if from_buffer is not None:
+        return from_buffer(yuv, format="yuv420p")
+    return av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+
+
 class H264Writer:
     """Write RGB frames to an H.264 (libx264, yuv420p) MP4/MOV/MKV that browsers play.
 
@@ -582,6 +596,10 @@ class H264Writer:
             others to pose inference, which it runs beside (``formcheck analyze``); with
             x264's own choice (0) its frame threads took cores from the inference (lite,
             720p, 2 CPUs: analyze fell from 0.88 to 0.83 of inference-only speed).
+        x264_params: extra x264 settings. The default (:data:`X264_PARAMS`: the simplest
+            motion search and a 5-frame look-ahead) cuts the encoder's CPU time per frame by
+            about a quarter against plain ``veryfast`` at the same file size and visible
+            quality; ``""`` for x264's preset alone.
 
     Raises:
         MediaError: bad arguments, unsupported extension, or the file cannot be created.
@@ -595,6 +613,7 @@ class H264Writer:
         crf: int = 23,
         preset: str = "veryfast",
         threads: int = 1,
+        x264_params: str = X264_PARAMS,
     ) -> None:
         self.path = Path(path)
         fmt = _WRITER_FORMATS.get(self.path.suffix.lower())
@@ -617,12 +636,12 @@ class H264Writer:
         self.fps = float(fps)
         if threads < 0:
             raise MediaError(f"{self.path}: threads must be >= 0 (0: x264 chooses), got {threads}")
-        self._container, self._stream = self._open(fmt, crf, preset, threads)
+        self._container, self._stream = self._open(fmt, crf, preset, threads, x264_params)
         self._last_pts: int | None = None
         self._first_t: float | None = None
         self._frames = 0
 
-    def _open(self, fmt: str, crf: int, preset: str, threads: int) -> tuple[Any, Any]:
+    def _open(self, fmt: str, crf: int, preset: str, threads: int, x264_params: str) -> tuple[Any, Any]:
         container_options = {"movflags": "+faststart"} if fmt in ("mp4", "mov") else {}
         try:
             container = av.open(
@@ -638,6 +657,8 @@ class H264Writer:
         try:
             rate = Fraction(self.fps).limit_denominator(1001)
             options = {"crf": str(crf), "preset": preset, "threads": str(threads)}
+            if x264_params:
+                options["x264-params"] = x264_params
             stream = container.add_stream("libx264", rate=rate, options=options)
             stream.width, stream.height = self.size
             stream.pix_fmt = "yuv420p"
@@ -667,9 +688,10 @@ class H264Writer:
         """
         if self._container is None:
             raise MediaError(f"{self.path}: write() after close(); open a new H264Writer")
-        # Convert to YUV 4:2:0 with OpenCV (faster than FFmpeg's swscale here).
+        # Convert to YUV 4:2:0 with OpenCV (faster than FFmpeg's swscale here) and hand the
+        # planes to the encoder without a copy (the frame keeps the array alive).
         yuv = cv2.cvtColor(self._even(self._check(rgb)), cv2.COLOR_RGB2YUV_I420)
-        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+        frame = _yuv_frame(yuv)
         frame.pts = self._next_pts(timestamp_s)
         frame.time_base = _WRITER_TIME_BASE
         try:

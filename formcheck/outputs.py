@@ -59,7 +59,9 @@ class Frame:
     Attributes:
         index: the frame's number, from 0.
         timestamp_s: its time in the clip, in seconds.
-        rgb: the decoded (H, W, 3) uint8 frame, the writers' own (never reused by the decoder).
+        rgb: the decoded (H, W, 3) uint8 frame (never reused by the decoder). The annotated
+            writers draw on it in place, the video writer in its own thread: a writer that
+            needs the clean pixels must copy them in ``write`` and come before those writers.
         result: the engine's result (never changed after it is handed out).
         spec: the spec of the exercise judged (None when nothing is recognised).
     """

@@ -38,17 +38,30 @@ def is_native_log(line: bytes) -> bool:
 
 
 def _forward(read_fd: int, real_fd: int) -> None:
-    """Copy lines from the pipe to the real stderr, leaving out native log lines."""
+    """Copy lines from the pipe to the real stderr, leaving out native log lines.
+
+    It never stops reading while the pipe is open (a full pipe would block every writer): a
+    line longer than 64 KiB is passed on in pieces, and a failed write is dropped.
+    """
     with os.fdopen(read_fd, "rb", buffering=0) as pipe:
         pending = b""
         while chunk := pipe.read(65536):
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
+            *lines, pending = (pending + chunk).split(b"\n")
             kept = b"".join(line + b"\n" for line in lines if not is_native_log(line))
-            if kept:
-                os.write(real_fd, kept)
-        if pending and not is_native_log(pending):
-            os.write(real_fd, pending)
+            if len(pending) > 65536:
+                kept, pending = kept + pending, b""
+            _write_all(real_fd, kept)
+        if not is_native_log(pending):
+            _write_all(real_fd, pending)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError:  # stderr closed: the line is lost, the pipe keeps draining
+        pass
 
 
 def quiet_console(verbose: bool = False) -> None:

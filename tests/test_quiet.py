@@ -64,3 +64,8 @@ def test_help_lists_every_option() -> None:
     for option in ("--exercise", "--out", "--no-video", "--mirrored", "--model", "--model-path", "--specs",
                    "--verbose"):
         assert option in analyze_help, option
+
+
+def test_a_long_line_without_newline_is_passed_on_whole() -> None:
+    code = "os.write(2, b'x' * 200000)\n"
+    assert _stderr_of(code, verbose=False) == b"x" * 200000

@@ -287,13 +287,21 @@ def bench_e2e(cfg: Config, frames: list[tuple[np.ndarray, float]], out: dict) ->
         _log(f"e2e: {model}, {n} frames")
         time_inference(model, frames[:5])  # warm caches and the model file
         base, e2e, plain = [], [], []
+        cpu: dict[str, list[float]] = {"inference": [], "analyze": [], "analyze_no_video": []}
         for _ in range(cfg.repeat):
+            c0 = time.process_time()  # every thread of this process: decoder, encoder, MediaPipe's
             s, poses = time_inference(model, frames)
+            c1 = time.process_time()
             base.append(s)
             e2e.append(time_analyze(cfg, model, n, annotate=True))
+            c2 = time.process_time()
             plain.append(time_analyze(cfg, model, n, annotate=False))
+            c3 = time.process_time()
+            for key, spent in zip(cpu, (c1 - c0, c2 - c1, c3 - c2), strict=True):
+                cpu[key].append(spent)
         out["poses"][model] = poses
         inf_fps, e2e_fps, plain_fps = n / min(base), n / min(e2e), n / min(plain)
+        cpu_ms = {k: round(min(v) / n * 1e3, 2) for k, v in cpu.items()}
         rows.append(
             {
                 "model": model,
@@ -304,6 +312,9 @@ def bench_e2e(cfg: Config, frames: list[tuple[np.ndarray, float]], out: dict) ->
                 "analyze_no_video_fps": round(plain_fps, 2),
                 "ratio_no_video": round(plain_fps / inf_fps, 3),
                 "runs_s": {"inference": base, "analyze": e2e, "analyze_no_video": plain},
+                # Load-independent: CPU time (all threads) per frame, and inference's share of analyze's.
+                "cpu_ms_per_frame": cpu_ms,
+                "cpu_ratio": round(cpu_ms["inference"] / cpu_ms["analyze"], 3),
             }
         )
     out["e2e"] = rows
@@ -655,13 +666,15 @@ def markdown(res: dict) -> str:
     if "e2e" in res:
         lines += [
             "| model | size | frames | inference only (frames/s) | analyze (frames/s) | ratio "
-            "| analyze, no video (frames/s) | ratio |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| analyze, no video (frames/s) | ratio | CPU ms/frame: inference / analyze | CPU ratio |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         lines += [
             f"| {r['model']} | {r.get('size', '')} | {r['frames']} | {r['inference_fps']:.1f} | "
             f"{r['analyze_fps']:.1f} | "
-            f"**{r['ratio']:.2f}** | {r['analyze_no_video_fps']:.1f} | {r['ratio_no_video']:.2f} |"
+            f"**{r['ratio']:.2f}** | {r['analyze_no_video_fps']:.1f} | {r['ratio_no_video']:.2f} | "
+            f"{r['cpu_ms_per_frame']['inference']:.1f} / {r['cpu_ms_per_frame']['analyze']:.1f} | "
+            f"{r['cpu_ratio']:.2f} |"
             for r in res["e2e"]
         ]
         lines.append("")

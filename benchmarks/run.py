@@ -65,8 +65,6 @@ DEFAULT_CLIPS = (
 
 if "FORMCHECK_MODEL_DIR" not in os.environ and (SHARED / "models").is_dir():
     os.environ["FORMCHECK_MODEL_DIR"] = str(SHARED / "models")
-os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ info lines
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 @dataclass
@@ -880,6 +878,9 @@ def _run_sections(
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks, print the markdown table, write the JSON."""
     args = build_parser().parse_args(argv)
+    from formcheck.quiet import quiet_console  # noqa: PLC0415
+
+    quiet_console()  # MediaPipe's native log lines (FORMCHECK_VERBOSE=1 keeps them)
 
     def save(res: dict) -> None:
         if args.out is not None:

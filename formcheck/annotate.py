@@ -12,11 +12,12 @@ import cv2
 import numpy as np
 
 from formcheck.engine.feedback import CueKind
+from formcheck.engine.kinds import KINDS
 from formcheck.engine.landmarks import NUM_LANDMARKS, SKELETON_EDGES, VIRTUAL_LANDMARKS
 from formcheck.engine.metrics import extended_points, resolve_points
 from formcheck.engine.rules import RuleState
 from formcheck.engine.session import FrameResult
-from formcheck.engine.specs import ExerciseSpec, MetricKind
+from formcheck.engine.specs import ExerciseSpec
 
 # RGB colours.
 GREEN = (46, 204, 113)
@@ -28,7 +29,6 @@ DARK = (20, 20, 20)
 _CUE_COLOURS = {CueKind.FAULT: RED, CueKind.SETUP: AMBER, CueKind.HINT: AMBER, CueKind.GOOD: GREEN, CueKind.NONE: GREY}
 _STATE_COLOURS = {RuleState.FAULT: RED, RuleState.PASS: GREEN, RuleState.UNKNOWN: GREY}
 _FONT = cv2.FONT_HERSHEY_DUPLEX
-_ANGLE_KINDS = (MetricKind.JOINT_ANGLE, MetricKind.SIGNED_JOINT_ANGLE)
 _VIRTUAL_ENDS = [(int(a), int(b)) for a, b in VIRTUAL_LANDMARKS.values()]
 
 
@@ -128,10 +128,11 @@ def _draw_skeleton(rgb: np.ndarray, result: FrameResult, spec: ExerciseSpec | No
     shown: set[str] = set()
     for res in result.rules:
         metric = spec.metrics[by_id[res.id].metric]
-        if metric.kind not in _ANGLE_KINDS or metric.id in shown or math.isnan(res.value):
+        label_at = KINDS[metric.kind].label_at
+        if label_at is None or metric.id in shown or math.isnan(res.value):
             continue
         shown.add(metric.id)
-        joint = resolve_points(metric.points, result.side or "left")[1]
+        joint = resolve_points(metric.points, result.side or "left")[label_at]
         x, y = pts[joint]
         if not (math.isfinite(x) and math.isfinite(y)):
             continue

@@ -164,28 +164,18 @@ class LiveProcessor:
         with self._settings_lock:
             return self._wanted
 
-    def set_exercise(self, exercise: str) -> None:
-        """Judge another exercise from the next frame on (hold time and rounds restart).
+    def set_options(self, **changes: Any) -> None:
+        """Change :class:`LiveOptions` fields from the next frame on (thread-safe).
+
+        A new exercise restarts the hold time and rounds; a new model or mirror setting
+        reloads the estimator.
+
+        Args:
+            **changes: ``LiveOptions`` field → new value (e.g. ``exercise="tree_pose"``).
 
         Raises:
             SpecError: the exercise id is unknown.
         """
-        self._check_exercise(exercise)
-        with self._settings_lock:
-            self._wanted = replace(self._wanted, exercise=exercise)
-
-    def set_model(self, model: str) -> None:
-        """Use another model variant from the next frame on."""
-        with self._settings_lock:
-            self._wanted = replace(self._wanted, model=model)
-
-    def set_mirror_view(self, mirror_view: bool) -> None:
-        """Switch the selfie (mirror) view on or off from the next frame on."""
-        with self._settings_lock:
-            self._wanted = replace(self._wanted, mirror_view=mirror_view)
-
-    def update(self, **changes: Any) -> None:
-        """Change several :class:`LiveOptions` fields at once (thread-safe)."""
         if "exercise" in changes:
             self._check_exercise(changes["exercise"])
         with self._settings_lock:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import types
 from pathlib import Path
 from unittest import mock
@@ -158,50 +157,48 @@ def test_upload_analyses_a_clip_and_offers_results(webrtc, monkeypatch, tmp_path
 # --------------------------------------------------------------------------- batch
 
 
-def test_batch_tab_without_the_batch_scorer(webrtc, monkeypatch):
-    monkeypatch.setitem(sys.modules, "formcheck.batch", None)
-    at = run_app()
-    assert any("Batch scoring is not available" in i.value for i in at.info)
-
-
 def test_batch_tab_runs_the_batch_scorer(webrtc, monkeypatch, tmp_path):
+    from formcheck.web import batch_tab
+
     folder = tmp_path / "clips"
     folder.mkdir()
     (folder / "labels.csv").write_text("file,exercise,faults,view,start_s,end_s,notes\n", encoding="utf-8")
+    calls = []
 
-    def run_folder(path, out_dir=None, on_progress=None):
+    def run_folder(path, *, out_dir, model, on_progress):
+        calls.append((path, model))
         on_progress(1, 1, "a.mp4")
-        (out_dir / "report.md").write_text("## Batch report\nAll good.", encoding="utf-8")
-        return [{"file": "a.mp4", "exercise": "tree_pose", "f1": 1.0}]
+        (out_dir / "report.html").write_text("<html><h1>Batch report</h1></html>", encoding="utf-8")
+        (out_dir / "clips.csv").write_text("file\na.mp4\n", encoding="utf-8")
+        return types.SimpleNamespace(rows=[{"file": "a.mp4", "exercise": "tree_pose"}], report=out_dir / "report.html")
 
-    mod = types.ModuleType("formcheck.batch")
-    mod.run_folder = run_folder
-    monkeypatch.setitem(sys.modules, "formcheck.batch", mod)
+    monkeypatch.setattr(batch_tab, "run_folder", run_folder)
     at = run_app()
     at.text_input(key="fc_batch_folder").input(str(tmp_path / "missing")).run()
     at.button(key="fc_batch_run").click().run()
-    assert any("no such folder" in e.value for e in at.error)
+    assert any("no such folder" in e.value for e in at.error) and not calls
     at.text_input(key="fc_batch_folder").input(str(folder)).run()
     at.button(key="fc_batch_run").click().run()
     assert not at.exception
+    assert calls == [(folder, "full")]
     assert at.dataframe and at.dataframe[0].value.iloc[0]["file"] == "a.mp4"
-    assert "Batch report" in _texts(at)
+    assert [b.label for b in at.get("download_button")] == ["clips.csv", "report.html"]
 
 
 def test_batch_tab_survives_a_broken_batch_scorer(webrtc, monkeypatch, tmp_path):
+    from formcheck.web import batch_tab
+
     (tmp_path / "labels.csv").write_text("file,exercise,faults\n", encoding="utf-8")
 
     def run_folder(path, **kwargs):
-        raise TypeError("half-written module")
+        raise TypeError("a bug")
 
-    mod = types.ModuleType("formcheck.batch")
-    mod.run_folder = run_folder
-    monkeypatch.setitem(sys.modules, "formcheck.batch", mod)
+    monkeypatch.setattr(batch_tab, "run_folder", run_folder)
     at = run_app()
     at.text_input(key="fc_batch_folder").input(str(tmp_path)).run()
     at.button(key="fc_batch_run").click().run()
     assert not at.exception
-    assert any("Batch scoring failed (TypeError: half-written module)" in e.value for e in at.error)
+    assert any("Batch scoring failed (TypeError: a bug)" in e.value for e in at.error)
 
 
 def test_frame_callback_in_session_is_a_plain_function(webrtc):

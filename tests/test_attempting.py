@@ -122,7 +122,7 @@ def test_a_rule_the_view_cannot_see_is_hinted_once_and_reported() -> None:
     sb = SummaryBuilder()
     for r in results:
         sb.update(r)
-    unseen = sb.finish()["unseen_s"]
+    unseen = sb.finish().unseen_s
     assert unseen["standing_knee_bent"] > 8.0
     assert "foot_on_knee" not in unseen
 

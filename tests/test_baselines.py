@@ -187,10 +187,11 @@ def test_the_summary_reports_the_baseline_and_the_change() -> None:
     for r in _run({0.0: 0.08, 4.5: 0.14}, seconds=7.0):
         sb.update(r)
     out = sb.finish()
-    b = out["baselines"]["flat_back"]
-    assert b["metric"] == "back_gap"
-    assert b["value"] == pytest.approx(0.08, abs=0.02)
-    assert b["max_change"] == pytest.approx(0.06, abs=0.02)
+    b = out.baselines["flat_back"]
+    assert b.metric == "back_gap"
+    assert b.value == pytest.approx(0.08, abs=0.02) and b.measured == pytest.approx(b.value)
+    assert b.max_change == pytest.approx(0.06, abs=0.02)
+    assert out.to_dict()["baselines"]["flat_back"]["max_change"] == round(b.max_change, 4)
 
 
 def test_a_new_attempt_measures_a_new_baseline() -> None:

@@ -51,7 +51,7 @@ def test_padding_keeps_the_photo_in_the_middle() -> None:
 @pytest.mark.realdata
 @pytest.mark.skipif(not SEPIA.is_file() or not (MODELS / "pose_landmarker_full.task").is_file(),
                     reason="needs ../shared/realdata and the models")
-def test_a_sepia_photo_cut_by_the_frame_is_found_after_a_retry(tmp_path: Path) -> None:
+def test_a_sepia_photo_cut_by_the_frame_is_found_after_a_retry(model_dir: Path) -> None:
     """The folded man fills the photo: nobody is found as is, the padded photo finds him."""
     from formcheck.analyze import AnalyzeOptions, analyze  # noqa: PLC0415
     from formcheck.media import read_image  # noqa: PLC0415

@@ -13,6 +13,7 @@ import pytest
 from poses import make_pose
 
 import formcheck.analyze as analyze_mod
+import formcheck.annotate as annotate_mod
 from formcheck.analyze import AnalyzeOptions, analyze
 from formcheck.annotate import _CUE_COLOURS, GREEN, WHITE, _draw_skeleton, draw_overlay
 from formcheck.engine.feedback import Cue, CueKind
@@ -20,6 +21,7 @@ from formcheck.engine.landmarks import SKELETON_EDGES
 from formcheck.engine.metrics import extended_points
 from formcheck.engine.session import FrameResult
 from formcheck.media import H264Writer, iter_video_frames
+from formcheck.outputs import file_writers
 from formcheck.threads import BackgroundSink, prefetch
 
 # -- threads -----------------------------------------------------------------------------------
@@ -165,16 +167,16 @@ def test_analyze_draws_every_frame_off_the_main_thread(tmp_path: Path, monkeypat
         for i in range(12):
             v.write(rng.integers(0, 256, (120, 160, 3), dtype=np.uint8), timestamp_s=i / 10)
     threads: list[str] = []
-    real = analyze_mod.draw_overlay
+    real = annotate_mod.draw_overlay
 
     def spy(rgb, result, spec, extras=None):
         threads.append(threading.current_thread().name)
         return real(rgb, result, spec, extras)
 
     monkeypatch.setattr(analyze_mod, "PoseEstimator", _FakeEstimator)
-    monkeypatch.setattr(analyze_mod, "draw_overlay", spy)
-    a = analyze(clip, AnalyzeOptions(exercise="tree_pose", model="lite", out_dir=tmp_path / "out"))
-    assert a.summary["frames"] == 12
+    monkeypatch.setattr(annotate_mod, "draw_overlay", spy)
+    a = analyze(clip, AnalyzeOptions(exercise="tree_pose", model="lite"), writers=file_writers(tmp_path / "out"))
+    assert a.summary.frames == 12
     assert len(threads) == 12
     assert threading.main_thread().name not in threads
     assert sum(1 for _ in iter_video_frames(a.outputs["video"])) == 12

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from formcheck.batch.runner import ClipJob, error_record, process_clip
+from formcheck.batch.record import BatchRecord, make_record
+from formcheck.batch.runner import ClipJob, process_clip
 from formcheck.errors import FormcheckError
 
 
@@ -26,7 +27,7 @@ def _distributed() -> Any:
     return distributed
 
 
-def run_dask(jobs: list[ClipJob], address: str) -> Iterator[tuple[dict, dict]]:
+def run_dask(jobs: list[ClipJob], address: str) -> Iterator[tuple[BatchRecord, dict]]:
     """Connect to the Dask scheduler at ``address`` and submit the jobs.
 
     Returns:
@@ -49,7 +50,7 @@ def run_dask(jobs: list[ClipJob], address: str) -> Iterator[tuple[dict, dict]]:
     return _results(client, futures, distributed)
 
 
-def _results(client: Any, futures: dict[Any, ClipJob], distributed: Any) -> Iterator[tuple[dict, dict]]:
+def _results(client: Any, futures: dict[Any, ClipJob], distributed: Any) -> Iterator[tuple[BatchRecord, dict]]:
     try:
         for fut in distributed.as_completed(list(futures), loop=client.loop):
             try:
@@ -57,7 +58,7 @@ def _results(client: Any, futures: dict[Any, ClipJob], distributed: Any) -> Iter
             except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: recorded, retried on rerun
                 job = futures[fut]
                 msg = f"the Dask task failed ({type(exc).__name__}: {exc}); rerun the batch to retry this clip"
-                yield error_record(job, msg, "internal"), {"file": job.rel, "exercise_mode": job.mode}
+                yield make_record(job, error=msg, error_kind="internal"), {"file": job.rel, "exercise_mode": job.mode}
     finally:
         client.cancel(list(futures))
         client.close()

@@ -62,13 +62,6 @@ class Engine:
         self.reset()
 
     @property
-    def needs_mask(self) -> bool:
-        """Whether any exercise the engine may judge reads the segmentation mask."""
-        if self.options.exercise == AUTO:
-            return any(s.needs_mask for s in self.specs.values())
-        return self.specs[self.options.exercise].needs_mask
-
-    @property
     def wants_mask(self) -> bool:
         """Whether the exercise judged now reads the segmentation mask (ask the estimator for it).
 

@@ -1,6 +1,7 @@
 """Evaluate a spec's metrics on a pose (pure Python and numpy).
 
-Each metric kind of :class:`formcheck.engine.specs.MetricKind` is defined here. Distances are in
+Each metric kind's formula is in the registry (:data:`formcheck.engine.kinds.KINDS`); the
+stateful and mask-based kinds are computed here. Distances are in
 torso lengths (mid-shoulder to mid-hip, in the same space), angles in degrees. A metric whose
 landmarks are not visible enough is NaN.
 """
@@ -9,13 +10,13 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
 from formcheck.engine import geometry as g
+from formcheck.engine.kinds import KINDS, Point
 from formcheck.engine.landmarks import LANDMARK_NAMES, NUM_LANDMARKS, VIRTUAL_LANDMARKS, PoseFrame, frame_lists
 from formcheck.engine.specs import COMBINING_KINDS, ExerciseSpec, MetricKind, MetricSpec
 from formcheck.engine.view import frontality, image_scale_px_per_m
@@ -100,35 +101,6 @@ def mask_floor_gap(mask: np.ndarray, hip_xy: np.ndarray, shoulder_xy: np.ndarray
 #: A motion metric is known once it has this much history, in seconds (or half its window).
 MOTION_MIN_HISTORY_S = 0.3
 
-Point = list[float]
-Kernel = Callable[[list[Point], list[Point]], float]
-
-
-def _ratio(num: float, den: float) -> float:
-    if den == 0.0:
-        return math.inf if num > 0 else float("nan")
-    return num / den
-
-
-#: The point-metric kinds: value from the metric's points ``p`` (in its space) and its
-#: forward points ``f`` (image).
-_KERNELS: dict[MetricKind, Kernel] = {
-    MetricKind.JOINT_ANGLE: lambda p, f: g.joint_angle_deg(p[0], p[1], p[2]),
-    MetricKind.SIGNED_JOINT_ANGLE: lambda p, f: g.signed_joint_angle_deg(p[0], p[1], p[2], f[0], f[1]),
-    MetricKind.INCLINATION: lambda p, f: g.inclination_from_vertical_deg(p[0], p[1]),
-    MetricKind.ELEVATION: lambda p, f: g.elevation_above_horizontal_deg(p[0], p[1]),
-    MetricKind.LINE_TILT: lambda p, f: g.line_tilt_from_horizontal_deg(p[0], p[1]),
-    MetricKind.ANGLE_BETWEEN: lambda p, f: g.angle_between_segments_deg(p[0], p[1], p[2], p[3]),
-    MetricKind.DISTANCE: lambda p, f: g.distance(p[0], p[1]),
-    MetricKind.HEIGHT_ABOVE: lambda p, f: g.height_above(p[0], p[1]),
-    MetricKind.OFFSET_ABOVE_LINE: lambda p, f: g.offset_above_line(p[0], p[1], p[2]),
-    MetricKind.FORWARD_OFFSET: lambda p, f: g.horizontal_offset(p[0], p[1], g.facing_sign(f[0], f[1])),
-    MetricKind.LENGTH_RATIO: lambda p, f: _ratio(g.distance(p[0], p[1]), g.distance(p[2], p[3])),
-}
-#: Kinds whose value is in torso lengths.
-_TORSO_KINDS = (MetricKind.DISTANCE, MetricKind.HEIGHT_ABOVE, MetricKind.OFFSET_ABOVE_LINE, MetricKind.FORWARD_OFFSET)
-
-
 @dataclass(frozen=True)
 class _Row:
     """One point metric resolved for a side: kind, space and extended-table indices."""
@@ -144,7 +116,7 @@ def _rows(metrics: list[MetricSpec], side: str) -> list[tuple[str, _Row]]:
         (m.id, _Row(m.kind, m.space, tuple(resolve_points(m.points, side).tolist()),
                     tuple(resolve_points(m.forward, side).tolist()) if m.forward else ()))
         for m in metrics
-        if m.kind in _KERNELS
+        if KINDS[m.kind].kernel is not None
     ]
 
 
@@ -221,7 +193,7 @@ class PointMetricPlan:
     def __init__(self, min_visibility: float, rows: list[tuple[str, _Row]]) -> None:
         self.min_visibility = min_visibility
         self._rows = [
-            (mid, row.space == "image", _KERNELS[row.kind], row.kind in _TORSO_KINDS, row.idx, row.fwd)
+            (mid, row.space == "image", KINDS[row.kind].kernel, KINDS[row.kind].per_torso, row.idx, row.fwd)
             for mid, row in rows
         ]
 
@@ -269,7 +241,7 @@ class MetricEvaluator:
                 side: PointMetricPlan(spec.min_visibility, [r for r in rows[side] if r[0] == spec.side.metric])
                 for side in self.sides
             }
-        self._single = [m for m in points if m.kind not in _KERNELS]
+        self._single = [m for m in points if KINDS[m.kind].kernel is None]
         self._combined = [m for m in self._order if m.kind in COMBINING_KINDS]
         self._absolute = [m.id for m in self._order if m.absolute]
         self._indices = {

@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from formcheck.engine.kinds import KINDS, MetricKind
 from formcheck.engine.landmarks import ALL_POINT_NAMES
 from formcheck.errors import FormcheckError
 
@@ -55,54 +56,8 @@ class Op(StrEnum):
         return 1.0 if self in (Op.GT, Op.GE) else -1.0
 
 
-class MetricKind(StrEnum):
-    """The metric formulas a spec can use; see ``formcheck.engine.metrics`` for each definition."""
-
-    JOINT_ANGLE = "joint_angle"
-    SIGNED_JOINT_ANGLE = "signed_joint_angle"
-    INCLINATION = "inclination"
-    ELEVATION = "elevation"
-    LINE_TILT = "line_tilt"
-    ANGLE_BETWEEN = "angle_between"
-    DISTANCE = "distance"
-    HEIGHT_ABOVE = "height_above"
-    OFFSET_ABOVE_LINE = "offset_above_line"
-    FORWARD_OFFSET = "forward_offset"
-    LENGTH_RATIO = "length_ratio"
-    MASK_FLOOR_GAP = "mask_floor_gap"
-    MOTION = "motion"
-    VISIBILITY = "visibility"
-    FRONTALITY = "frontality"
-    MIN = "min"
-    MAX = "max"
-    MEAN = "mean"
-    RATIO = "ratio"
-
-
-#: How many points each point-based kind takes.
-POINT_COUNTS: dict[MetricKind, int] = {
-    MetricKind.JOINT_ANGLE: 3,
-    MetricKind.SIGNED_JOINT_ANGLE: 3,
-    MetricKind.INCLINATION: 2,
-    MetricKind.ELEVATION: 2,
-    MetricKind.LINE_TILT: 2,
-    MetricKind.ANGLE_BETWEEN: 4,
-    MetricKind.DISTANCE: 2,
-    MetricKind.HEIGHT_ABOVE: 2,
-    MetricKind.OFFSET_ABOVE_LINE: 3,
-    MetricKind.FORWARD_OFFSET: 2,
-    MetricKind.LENGTH_RATIO: 4,
-    MetricKind.MASK_FLOOR_GAP: 2,
-}
-COMBINING_KINDS = (MetricKind.MIN, MetricKind.MAX, MetricKind.MEAN, MetricKind.RATIO)
-WORLD_KINDS = (
-    MetricKind.JOINT_ANGLE,
-    MetricKind.ANGLE_BETWEEN,
-    MetricKind.DISTANCE,
-    MetricKind.LENGTH_RATIO,
-    MetricKind.INCLINATION,
-    MetricKind.ELEVATION,
-)
+#: The kinds that combine other metrics (``of = [...]``), from the registry.
+COMBINING_KINDS = tuple(k for k, info in KINDS.items() if info.combines)
 
 
 @dataclass(frozen=True)
@@ -476,9 +431,10 @@ def _metric(ctx: _Ctx, mid: str, raw: Any) -> MetricSpec:
         if not isinstance(p, str):
             raise ctx.fail(f"{path}.points[{i}]", f"expected a landmark name, got {p!r}")
         _check_point(ctx, p, f"{path}.points[{i}]")
-    if kind in POINT_COUNTS and len(points) != POINT_COUNTS[kind]:
-        raise ctx.fail(f"{path}.points", f"'{kind.value}' takes {POINT_COUNTS[kind]} points, got {len(points)}")
-    if kind in (MetricKind.MOTION, MetricKind.VISIBILITY) and not points:
+    info = KINDS[kind]
+    if info.points is not None and len(points) != info.points:
+        raise ctx.fail(f"{path}.points", f"'{kind.value}' takes {info.points} points, got {len(points)}")
+    if len(points) < info.min_points:
         raise ctx.fail(f"{path}.points", f"'{kind.value}' needs at least one landmark")
     of = tuple(ctx.get(raw, "of", path, list, []))
     if kind in COMBINING_KINDS and len(of) < 2:
@@ -498,7 +454,7 @@ def _metric(ctx: _Ctx, mid: str, raw: Any) -> MetricSpec:
     space = ctx.get(raw, "space", path, str, "image")
     if space not in ("image", "world"):
         raise ctx.unknown(f"{path}.space", space, ["image", "world"])
-    if space == "world" and kind not in WORLD_KINDS:
+    if space == "world" and not info.world:
         raise ctx.fail(f"{path}.space", f"'{kind.value}' is measured in the image only; remove space = \"world\"")
     window_s = float(ctx.get(raw, "window_s", path, _NUM, 2.0))
     if window_s <= 0:

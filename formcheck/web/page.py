@@ -14,19 +14,22 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from formcheck.engine.engine import AUTO
 from formcheck.engine.specs import ExerciseSpec, load_specs
 from formcheck.live import LiveOptions, LiveProcessor, make_frame_callback
+from formcheck.models import MODEL_NAMES
+from formcheck.quiet import quiet_streamlit
 from formcheck.web.files import SessionFiles
 from formcheck.web.guide import ordered_ids
 from formcheck.web.janitor import SessionJanitor
 from formcheck.web.settings import IceConfig, ice_config, ice_text_from_env
 from formcheck.web.speech import SpeechCooldown
 
-MODELS = ("lite", "full", "heavy")
+MODELS = MODEL_NAMES
 _SESSION = "fc_session"
 
 
 @st.cache_resource(show_spinner=False)
 def cached_specs() -> dict[str, ExerciseSpec]:
-    """The shipped exercise specs, loaded once per server process."""
+    """The shipped exercise specs, loaded once per server process (which is then made quiet)."""
+    quiet_streamlit()
     return load_specs()
 
 
@@ -156,6 +159,6 @@ def session_resources(specs: dict[str, ExerciseSpec], settings: PageSettings) ->
     ctx = get_script_run_ctx()
     if ctx is not None and runtime_exists():
         session_janitor().register(ctx.session_id, res)
-    res.processor.update(exercise=settings.exercise, model=settings.live_model, mirror_view=settings.mirror_view)
+    res.processor.set_options(exercise=settings.exercise, model=settings.live_model, mirror_view=settings.mirror_view)
     res.speech.repeat_s = settings.speak_repeat_s
     return res

@@ -1,7 +1,8 @@
 """Metric timelines for an analysed clip: each rule's metric over time, its threshold and fault band,
 and the intervals where the fault was reported.
 
-:func:`rule_timelines` turns the per-frame CSV and the JSON summary into plain data;
+:class:`TimelineWriter` keeps the analysis's frames in memory; :func:`rule_timelines` turns
+them and the summary into plain data;
 :func:`timeline_chart` draws one with Altair (which ships with Streamlit).
 """
 
@@ -10,12 +11,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from formcheck.engine.specs import ExerciseSpec
+from formcheck.engine.summary import Summary
 from formcheck.web.guide import fault_label
+
+if TYPE_CHECKING:
+    from formcheck.analyze import Analysis
+    from formcheck.outputs import ClipInfo, Frame
 
 FAULT_RED = "#e74c3c"
 PASS_GREEN = "#2ecc71"
@@ -64,19 +70,46 @@ class RuleTimeline:
         return (self.threshold, self.y_max)
 
 
-def read_frames(path: str | Path) -> pd.DataFrame:
-    """Read the per-frame CSV written by :func:`formcheck.analyze.analyze`."""
-    return pd.read_csv(path, keep_default_na=True, low_memory=False)
+class TimelineWriter:
+    """An in-memory output writer (:class:`formcheck.outputs.OutputWriter`) for the Upload tab.
+
+    Keeps each frame's time, exercise, metric values and rule states; :attr:`frames` is then the
+    table that :func:`rule_timelines` reads (the per-frame CSV's columns, unrounded).
+    """
+
+    def __init__(self) -> None:
+        """Start with no frames."""
+        self._rows: list[dict[str, Any]] = []
+        self.frames = pd.DataFrame()
+
+    def open(self, clip: ClipInfo) -> None:
+        """Start a clip."""
+        self._rows = []
+
+    def write(self, frame: Frame) -> None:
+        """Keep the frame's row."""
+        r = frame.result
+        row: dict[str, Any] = {"t_s": frame.timestamp_s, "exercise": r.exercise or ""}
+        if r.exercise:
+            row.update({f"{r.exercise}.{k}": v for k, v in r.metrics.items()})
+            row.update({f"{r.exercise}.{res.id}": res.state.value for res in r.rules})
+        self._rows.append(row)
+
+    def close(self, analysis: Analysis | None) -> dict[str, Path]:
+        """Make the table (nothing is written to disk)."""
+        self.frames = pd.DataFrame(self._rows)
+        self._rows = []
+        return {}
 
 
-def rule_timelines(frames: pd.DataFrame, summary: dict[str, Any], spec: ExerciseSpec) -> list[RuleTimeline]:
+def rule_timelines(frames: pd.DataFrame, summary: Summary, spec: ExerciseSpec) -> list[RuleTimeline]:
     """Build a timeline per rule of ``spec`` from the per-frame table and the summary.
 
     Values are taken only from frames judged as this exercise (others are NaN).
     """
     t = pd.to_numeric(frames.get("t_s"), errors="coerce") if "t_s" in frames else pd.Series(dtype=float)
     judged = frames["exercise"].astype(str) == spec.id if "exercise" in frames else pd.Series(False, index=frames.index)
-    faults = summary.get("faults") or {}
+    faults = summary.faults
     out = []
     for rule in spec.rules:
         col = f"{spec.id}.{rule.metric}"
@@ -90,7 +123,7 @@ def rule_timelines(frames: pd.DataFrame, summary: dict[str, Any], spec: Exercise
         lo = min(finite.min(), rule.threshold) if len(finite) else rule.threshold
         hi = max(finite.max(), rule.threshold) if len(finite) else rule.threshold
         pad = max((hi - lo) * 0.15, abs(rule.threshold) * 0.05, 1e-3)
-        intervals = [(float(a), float(b)) for a, b in (faults.get(rule.id) or {}).get("intervals", [])]
+        intervals = [(float(a), float(b)) for a, b in faults[rule.id].intervals] if rule.id in faults else []
         metric = spec.metrics[rule.metric]
         out.append(
             RuleTimeline(

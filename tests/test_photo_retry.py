@@ -66,5 +66,6 @@ def test_a_sepia_photo_cut_by_the_frame_is_found_after_a_retry(model_dir: Path) 
     h, w = rgb.shape[:2]
     hips = found.pose.xy[[23, 24]].mean(axis=0)
     assert 0 <= hips[0] <= w and 0 <= hips[1] <= 0.5 * h  # the hips are up in the fold
-    summary = analyze(SEPIA, AnalyzeOptions(model="full", exercise="pyramid_pose", out_dir=None)).summary
-    assert summary["photo_detection"] == "padded" and summary["frames_with_person"] == 1
+    a = analyze(SEPIA, AnalyzeOptions(model="full", exercise="pyramid_pose"))
+    assert a.run.photo_detection == "padded" and a.summary.frames_with_person == 1
+    assert a.to_dict()["photo_detection"] == "padded"

@@ -379,7 +379,7 @@ class RecapBuilder:
         base = s.metrics.get("back_gap_baseline", math.nan)
         if math.isfinite(base):
             acc.engine_baseline = base
-        elif math.isfinite(gap) and acc.in_position_s <= BASELINE_S:
+        elif math.isfinite(gap) and acc.in_position_s < BASELINE_S:
             acc.baseline_sum += gap * dt
             acc.baseline_s += dt
         for rid in KEY_REPORTS.get(s.exercise, ()):

@@ -15,7 +15,7 @@ import pytest
 from formcheck.engine.specs import load_specs
 from formcheck.web import batch as batch_adapter
 from formcheck.web.files import SessionFiles, UploadError, check_upload
-from formcheck.web.guide import build_guide, fault_label, guide_markdown, ordered_ids
+from formcheck.web.guide import build_guide, fault_label, guide_markdown, instructor_markdown, ordered_ids
 from formcheck.web.janitor import SessionJanitor
 from formcheck.web.settings import (
     ICE_ENV,
@@ -81,14 +81,18 @@ def test_guides_cover_every_spec(specs):
     for spec in specs.values():
         g = build_guide(spec)
         assert g.instructions and g.camera.startswith("**View:**")
-        assert all(fault_label(r.id) in g.checks for r in spec.rules)
+        assert all(fault_label(r.id, spec.id) in g.checks and r.cue in g.checks for r in spec.rules)
+        assert "_" not in g.checks.replace("*", ""), "no ids in the plain guide"
         for line in spec.cannot_see:
-            assert line in g.cannot_see
+            assert line in g.cannot_see and line in instructor_markdown(spec)
         md = guide_markdown(spec)
         assert md.startswith(f"### {spec.name}")
+        assert all(f"`{r.id}`" in g.details for r in spec.rules), "instructors see the ids and thresholds"
     assert "Cat-Cow" in build_guide(specs["modified_gate_pose"]).extras
     tree = build_guide(specs["tree_pose"])
-    assert "seen from the side, oblique" in tree.checks, "a rule with narrower views says so"
+    assert "seen from the side, oblique" in tree.details, "a rule with narrower views says so"
+    assert "seen from the side or oblique only" in tree.checks
+    assert fault_label("foot_on_knee") == "Foot pressing on the knee"
 
 
 # --------------------------------------------------------------------------- speech

@@ -75,6 +75,13 @@ MEASURE_LABELS: dict[str, str] = {
     "constructive_rest.motion": "Movement (torso lengths per second)",
 }
 
+#: Report id → what it tells, in words.
+REPORT_WORDS: dict[str, str] = {
+    "stage": "the stage you reached",
+    "arms": "where your arms are",
+    "foot": "where your foot rests",
+}
+
 #: One line per figure, shown next to it on the page and in the recap.
 FIGURE_HELP: dict[str, str] = {
     "good_form": "Good-form hold: seconds in position with no correction active. Only this fills the target.",

@@ -187,7 +187,8 @@ def test_model_error_is_shown_and_retried_later(specs, caplog):
         out = proc.process(_frame(), 0.0)
     # one short sentence for the page user; the full detail in the server log
     error = proc.snapshot().error
-    assert error.startswith("The pose model is missing: put pose_landmarker_lite.task in ") and "FORMCHECK_MODEL_DIR" in error
+    assert error.startswith("The pose model is missing: put pose_landmarker_lite.task in ")
+    assert "FORMCHECK_MODEL_DIR" in error
     assert "http" not in error and len(error) < 250
     assert "pose_landmarker_lite.task not found" in caplog.text
     assert out[0, 0].tolist() == [192, 57, 43], "error banner drawn"

@@ -49,9 +49,10 @@ def call_runner(
     out_dir: Path,
     model: str,
     on_progress: Callable[[int, int, str], None] | None = None,
+    exercise: str | None = None,
 ) -> Any:
     """Call ``fn(folder, ...)`` passing only the keyword arguments its signature accepts."""
-    offered: dict[str, Any] = {"out_dir": out_dir, "model": model, "on_progress": on_progress}
+    offered: dict[str, Any] = {"out_dir": out_dir, "model": model, "on_progress": on_progress, "exercise": exercise}
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):

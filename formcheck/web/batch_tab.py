@@ -10,6 +10,7 @@ import streamlit as st
 from formcheck.errors import FormcheckError
 from formcheck.web.batch import BatchOutcome, call_runner, find_runner, read_outcome
 from formcheck.web.page import MODELS, SessionResources
+from formcheck.web.tables import arrow_safe
 
 _LOG = logging.getLogger(__name__)
 OUTCOME_KEY = "batch_outcome"
@@ -32,8 +33,13 @@ def check_folder(text: str) -> Path:
     return folder
 
 
-def render(res: SessionResources) -> None:
-    """Draw the Batch tab."""
+def render(res: SessionResources, exercise: str = "auto") -> None:
+    """Draw the Batch tool (its own page).
+
+    Args:
+        res: this browser session's resources (its private folder for the outputs).
+        exercise: judge every clip as this exercise, "auto", or "labels" (each row's own).
+    """
     runner = find_runner()
     if runner is None:
         st.info("Batch scoring is not available in this installation (the `formcheck.batch` scorer was not "
@@ -58,7 +64,7 @@ def render(res: SessionResources) -> None:
             bar.progress(min(1.0, done / total) if total else 0.0, text=f"{done}/{total} {name}")
 
         try:
-            result = call_runner(runner, folder, out_dir, model, on_progress)
+            result = call_runner(runner, folder, out_dir, model, on_progress, exercise=exercise)
         except (FormcheckError, OSError, ValueError) as exc:
             st.error(f"Batch scoring failed: {exc}")
             return
@@ -73,7 +79,7 @@ def render(res: SessionResources) -> None:
     if outcome is None:
         return
     if outcome.rows:
-        st.dataframe(outcome.rows, hide_index=True)
+        st.dataframe(arrow_safe(outcome.rows), hide_index=True)
     if outcome.report:
         st.markdown(outcome.report)
     elif outcome.report_html:

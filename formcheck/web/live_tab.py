@@ -124,7 +124,7 @@ def render_status(res: SessionResources, specs: dict[str, ExerciseSpec], setting
         st.caption("Correcting now: " + ", ".join(fault_label(f, snap.exercise) for f in snap.faults))
     if settings.speak and playing and snap.frames:
         _speak(res, settings, snap, cv)
-    if cv.recap is not None and res.state.get("recap_seen") != cv.recap.session_id:
+    if playing and cv.recap is not None and res.state.get("recap_seen") != cv.recap.session_id:
         res.state["recap_seen"] = cv.recap.session_id
         st.rerun(scope="app")  # the routine ended while playing: show its recap below the video
 

@@ -94,7 +94,6 @@ def render_delete(store: HistoryStore) -> None:
         sure = st.checkbox("Yes, delete every saved session", key="fc_history_confirm")
         if st.button("Delete all history", type="primary", disabled=not sure, key="fc_history_delete"):
             n = store.delete_all()
-            st.session_state.pop("fc_history_confirm", None)
             st.success(f"Deleted {n} session(s).")
 
 
@@ -136,13 +135,13 @@ def render(specs: dict[str, ExerciseSpec], today: date | None = None) -> None:
     sub = df[df["exercise"] == exercise]
     st.caption(" ".join([FIGURE_HELP["good_form"], FIGURE_HELP["score"]]))
     left, right = st.columns(2)
-    left.altair_chart(trend_chart(sub, "good_s", "Good-form hold (s)"), use_container_width=True)
-    right.altair_chart(trend_chart(sub, "score", "Form score (0–100)"), use_container_width=True)
+    left.altair_chart(trend_chart(sub, "good_s", "Good-form hold (s)"), width="stretch")
+    right.altair_chart(trend_chart(sub, "score", "Form score (0–100)"), width="stretch")
     charts = [("corrections", "Corrections called per session")]
     charts += [(f"m.{m.id}", m.label) for m in KEY_MEASURES.get(exercise, ()) if f"m.{m.id}" in sub]
     cols = st.columns(2)
     for k, (column, title) in enumerate(charts):
-        cols[k % 2].altair_chart(trend_chart(sub, column, title), use_container_width=True)
+        cols[k % 2].altair_chart(trend_chart(sub, column, title), width="stretch")
     st.subheader("Sessions")
     st.markdown(_sessions_table(sessions[:20]), unsafe_allow_html=True)
     st.download_button("All history (CSV)", store.export_csv(), file_name="formcheck-history.csv", mime="text/csv",

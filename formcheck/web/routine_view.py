@@ -99,15 +99,15 @@ def render_controls(coach: LiveCoach, v: StepView) -> None:
     if v.step is None:
         return
     back, pause, nxt = st.columns(3)
-    if back.button("◀ Back", key="fc_routine_back", use_container_width=True,
+    if back.button("◀ Back", key="fc_routine_back", width="stretch",
                    help="Hold this step again from zero (or go to the previous one)."):
         coach.back()
     if v.paused:
-        if pause.button("▶ Resume", key="fc_routine_resume", use_container_width=True):
+        if pause.button("▶ Resume", key="fc_routine_resume", width="stretch"):
             coach.resume()
-    elif pause.button("⏸ Pause", key="fc_routine_pause", use_container_width=True):
+    elif pause.button("⏸ Pause", key="fc_routine_pause", width="stretch"):
         coach.pause()
-    if nxt.button("Next ▶", key="fc_routine_next", use_container_width=True,
+    if nxt.button("Next ▶", key="fc_routine_next", width="stretch",
                   help="Skip to the next step (or start this one now)."):
         coach.next()
 

@@ -187,6 +187,8 @@ class LiveCoach:
                         and figures.side in ("", step.side if step.sided else "")):
                     assert self._builder is not None
                     self._builder.update(sample, side=step.side if step.sided else "")
+                elif self._builder is not None:
+                    self._builder.skip()
                 events += m.update(figures, now)
             switch = self._handle(events)
         if switch is not None:

@@ -387,6 +387,10 @@ class RecapBuilder:
                 acc.reports[rid][s.reports[rid]] += dt
         acc.rounds = max(acc.rounds, s.rounds)
 
+    def skip(self) -> None:
+        """A frame that is not recorded (e.g. a routine's countdown): the next frame adds no time."""
+        self._last_t = None
+
     def entry(self, key: tuple[str, str]) -> RecapEntry:
         """The figures of one (exercise, side) so far."""
         exercise, side = key

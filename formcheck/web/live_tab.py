@@ -127,6 +127,11 @@ def render_status(res: SessionResources, specs: dict[str, ExerciseSpec], setting
     if playing and cv.recap is not None and res.state.get("recap_seen") != cv.recap.session_id:
         res.state["recap_seen"] = cv.recap.session_id
         st.rerun(scope="app")  # the routine ended while playing: show its recap below the video
+    step_index = cv.step.index if cv.step is not None else None
+    if playing and res.state.get("step_seen", step_index) != step_index:
+        res.state["step_seen"] = step_index
+        st.rerun(scope="app")  # a new step: the guide column follows it
+    res.state["step_seen"] = step_index
 
 
 def render_guide(specs: dict[str, ExerciseSpec], settings: PageSettings, res: SessionResources) -> None:
@@ -177,6 +182,6 @@ def render(specs: dict[str, ExerciseSpec], settings: PageSettings, res: SessionR
     with guide_col:
         render_guide(specs, settings, res)
     cv = res.coach.view()
-    if cv.recap is not None and not playing:
+    if cv.recap is not None and not cv.active:  # after STOP, or the routine ended
         res.state["recap_seen"] = cv.recap.session_id
         render_recap(cv.recap, cv.saved, cv.save_error, key="live_recap")

@@ -32,7 +32,7 @@ def measure_text(entry: RecapEntry) -> str:
 def entry_row(e: RecapEntry) -> dict[str, str]:
     """One row of the recap table, all text (no mixed types)."""
     side = e.side or "–"
-    target = "" if e.target_s is None else f" of {e.target_s:.0f} s" + (" ✓" if e.reached else "")
+    target = "" if e.target_s is None else f" of {e.target_s:g} s" + (" ✓" if e.reached else "")
     score = score_text(e.score, bool(e.faults))
     if e.score_note:
         score += f" ({e.score_note})"

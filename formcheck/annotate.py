@@ -27,6 +27,8 @@ WHITE = (255, 255, 255)
 DARK = (20, 20, 20)
 _CUE_COLOURS = {CueKind.FAULT: RED, CueKind.SETUP: AMBER, CueKind.GOOD: GREEN, CueKind.NONE: GREY}
 _STATE_COLOURS = {RuleState.FAULT: RED, RuleState.PASS: GREEN, RuleState.UNKNOWN: GREY}
+#: Angle label text on its dark box: brighter than the bones so it reads from the mat.
+_LABEL_COLOURS = {RuleState.FAULT: (255, 110, 95), RuleState.PASS: (90, 230, 140), RuleState.UNKNOWN: (215, 215, 215)}
 _FONT = cv2.FONT_HERSHEY_DUPLEX
 _ANGLE_KINDS = (MetricKind.JOINT_ANGLE, MetricKind.SIGNED_JOINT_ANGLE)
 _VIRTUAL_ENDS = [(int(a), int(b)) for a, b in VIRTUAL_LANDMARKS.values()]
@@ -125,15 +127,27 @@ def _rule_points(spec: ExerciseSpec, metric_id: str, side: str) -> set[int]:
     return pts
 
 
-def _label_box(img: np.ndarray, text: str, centre: tuple[float, float], scale: float,
-               colour: tuple[int, int, int], thickness: int) -> None:
-    """Text centred at ``centre`` on a dark box (readable on a white wall and off the bones)."""
+def _label_rect(img: np.ndarray, text: str, centre: tuple[float, float], scale: float,
+                thickness: int) -> tuple[int, int, int, int]:
+    """The box (x0, y0, x1, y1) of a label centred at ``centre``, kept inside the frame."""
     h, w = img.shape[:2]
     (tw, th), base = cv2.getTextSize(text, _FONT, scale, thickness)
     pad = max(2, th // 3)
     x0 = int(min(max(0, centre[0] - tw / 2 - pad), max(0, w - tw - 2 * pad)))
     y0 = int(min(max(0, centre[1] - th / 2 - pad), max(0, h - th - base - 2 * pad)))
-    x1, y1 = min(w, x0 + tw + 2 * pad), min(h, y0 + th + base + 2 * pad)
+    return x0, y0, min(w, x0 + tw + 2 * pad), min(h, y0 + th + base + 2 * pad)
+
+
+def _overlaps(a: tuple[int, int, int, int], others: list[tuple[int, int, int, int]]) -> bool:
+    return any(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3] for b in others)
+
+
+def _label_box(img: np.ndarray, text: str, centre: tuple[float, float], scale: float,
+               colour: tuple[int, int, int], thickness: int) -> None:
+    """Text centred at ``centre`` on a dark box (readable on a white wall and off the bones)."""
+    (_, th), _ = cv2.getTextSize(text, _FONT, scale, thickness)
+    pad = max(2, th // 3)
+    x0, y0, x1, y1 = _label_rect(img, text, centre, scale, thickness)
     roi = img[y0:y1, x0:x1]
     cv2.convertScaleAbs(roi, dst=roi, alpha=0.2)  # 80 % dark behind the label
     cv2.putText(img, text, (x0 + pad, y0 + pad + th), _FONT, scale, colour, thickness, cv2.LINE_AA)
@@ -191,6 +205,7 @@ def _draw_skeleton(rgb: np.ndarray, result: FrameResult, spec: ExerciseSpec | No
     # The angles that matter: each rule's angle on a dark label off the bones, in the rule's colour.
     by_id = {r.id: r for r in spec.rules}
     shown: set[str] = set()
+    placed: list[tuple[int, int, int, int]] = []
     scale, thickness = 0.6 * unit, max(1, round(unit))
     for res in result.rules:
         metric = spec.metrics[by_id[res.id].metric]
@@ -198,10 +213,15 @@ def _draw_skeleton(rgb: np.ndarray, result: FrameResult, spec: ExerciseSpec | No
             continue
         shown.add(metric.id)
         a, joint, b = resolve_points(metric.points, result.side or "left")[:3]
-        where = _off_bone(pts, int(a), int(joint), int(b), 26 * unit)
+        text = f"{res.value:.0f}"
+        for step in (1, 2, 3):  # further out along the same direction until it overlaps no other label
+            where = _off_bone(pts, int(a), int(joint), int(b), 26 * unit * step)
+            if where is None or not _overlaps(_label_rect(rgb, text, where, scale, thickness), placed):
+                break
         if where is None:
             continue
-        _label_box(rgb, f"{res.value:.0f}", where, scale, _STATE_COLOURS[res.state], thickness)
+        placed.append(_label_rect(rgb, text, where, scale, thickness))
+        _label_box(rgb, text, where, scale, _LABEL_COLOURS[res.state], thickness)
 
 
 def _draw_cue(rgb: np.ndarray, result: FrameResult, unit: float,
@@ -217,7 +237,10 @@ def _draw_cue(rgb: np.ndarray, result: FrameResult, unit: float,
     h, w = rgb.shape[:2]
     scale = 0.7 * unit
     (cw, ch), _ = cv2.getTextSize("M", _FONT, scale, 2)
-    lines = _wrap(cue.text, max(12, int(w / max(cw, 1)) - 2))
+    # Wrap on the measured width of the text (an average letter is much narrower than "M").
+    (tw, _), _ = cv2.getTextSize(cue.text, _FONT, scale, 2)
+    per_char = tw / max(1, len(cue.text))
+    lines = _wrap(cue.text, max(12, int((w - cw) / max(per_char, 1.0)) - 1))
     if len(lines) > MAX_CUE_LINES:
         lines = lines[:MAX_CUE_LINES]
         lines[-1] = lines[-1][: max(1, len(lines[-1]) - 1)] + "…"
@@ -276,7 +299,8 @@ def _draw_status(
     scale = 0.55 * unit
     step = int(24 * unit)
     pad = int(8 * unit)
-    width = min(w, max(cv2.getTextSize(t, _FONT, scale, 1)[0][0] for t, _ in lines) + 2 * pad)
+    thickness = max(1, round(unit))
+    width = min(w, max(cv2.getTextSize(t, _FONT, scale, thickness)[0][0] for t, _ in lines) + 2 * pad)
     height = step * len(lines) + pad
     y_top = min(top + (pad if top else 0), max(0, h - height))
     # The corner away from the head (the left one when the head is unseen or on the right).
@@ -285,5 +309,4 @@ def _draw_status(
     panel = rgb[y_top:y_top + height, x0:x0 + width]
     cv2.convertScaleAbs(panel, dst=panel, alpha=0.45)  # = blending 55 % black over it, no zeros array
     for i, (text, colour) in enumerate(lines):
-        cv2.putText(rgb, text, (x0 + pad, y_top + (i + 1) * step), _FONT, scale, colour, max(1, round(unit)),
-                    cv2.LINE_AA)
+        cv2.putText(rgb, text, (x0 + pad, y_top + (i + 1) * step), _FONT, scale, colour, thickness, cv2.LINE_AA)

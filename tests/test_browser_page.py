@@ -68,7 +68,7 @@ GRAB_FRAME = """() => {
   c.width = v.videoWidth; c.height = v.videoHeight;
   const g = c.getContext('2d');
   g.drawImage(v, 0, 0);
-  const band = g.getImageData(0, 0, c.width, Math.round(c.height * 0.05)).data;
+  const band = g.getImageData(0, 0, c.width, 3).data;  // the state border's top edge
   let r = 0, gr = 0, b = 0, n = 0;
   for (let i = 0; i < band.length; i += 4) { r += band[i]; gr += band[i + 1]; b += band[i + 2]; n++; }
   return { w: c.width, h: c.height, band: [r / n, gr / n, b / n], png: c.toDataURL('image/png') };
@@ -203,7 +203,7 @@ def test_live_camera_returns_annotated_frames_with_the_cue(server, browser):
         page.frame_locator(WEBRTC_IFRAME).get_by_role("button", name="START").click()
         frame = next(f for f in page.frames if "streamlit_webrtc" in f.url)
         frame.wait_for_function(VIDEO_READY, timeout=60_000)
-        # Poll: the overlay's cue band (green for good form) on the returned video, and the page's cue.
+        # Poll: the overlay's state border (green for good form) on the returned video, and the page's cue.
         deadline = time.monotonic() + 60
         grab, cue = None, ""
         while time.monotonic() < deadline:
@@ -219,7 +219,7 @@ def test_live_camera_returns_annotated_frames_with_the_cue(server, browser):
         assert (grab["w"], grab["h"]) == (W, H)
         assert "Good form" in cue, f"page cue: {cue!r}"
         r, g, b = grab["band"]
-        assert g > r + 60 and g > b + 30, f"no green 'good form' band on the returned frame: {grab['band']}"
+        assert g > r + 60 and g > b + 30, f"no green 'good form' border on the returned frame: {grab['band']}"
         stats = page.locator(".fc-stats").first.inner_text()
         figures = dict(zip(*[iter(stats.split("\n"))] * 2, strict=False))  # label, value, label, value, ...
         assert float(figures["FPS"]) > 0.5 and figures["Latency"].endswith(" ms"), stats

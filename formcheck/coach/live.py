@@ -183,13 +183,10 @@ class LiveCoach:
                 figures = FrameFigures(exercise=ex, side=result.side if ex and self.sided.get(ex) else "",
                                        in_position=result.in_position, faulted=bool(result.faults),
                                        baseline_capturing=bool(getattr(result, "baseline_capturing", False)))
-                if (m.phase == Phase.HOLD and not m.paused and step is not None and ex == step.exercise
-                        and figures.side in ("", step.side if step.sided else "")):
-                    assert self._builder is not None
-                    self._builder.update(sample, side=step.side if step.sided else "")
-                elif self._builder is not None:
-                    self._builder.skip()
                 events += m.update(figures, now)
+                if m.last_counted and step is not None:  # the recap counts what the step's hold counts
+                    assert self._builder is not None
+                    self._builder.update(sample, side=step.side if step.sided else "", dt=m.last_dt)
             switch = self._handle(events)
         if switch is not None:
             self._set_exercise(switch)

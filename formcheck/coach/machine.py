@@ -123,6 +123,9 @@ class StepMachine:
         self._last_frame_t: float | None = None
         self._wrong_since: float | None = None
         self._hold_still = False
+        #: The last frame's time step and whether it was judged for the step (what a recap records).
+        self.last_dt = 0.0
+        self.last_counted = False
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -174,6 +177,7 @@ class StepMachine:
     def update(self, frame: FrameFigures, now: float) -> list[StepEvent]:
         """Feed one frame's figures at time ``now``; return what happened."""
         events = self.tick(now)
+        self.last_dt, self.last_counted = 0.0, False
         if self.paused or self.phase != Phase.HOLD:
             return events
         step = self.routine.steps[self.index]
@@ -186,6 +190,8 @@ class StepMachine:
         else:
             self._wrong_since = None
         self._hold_still = right_exercise and frame.baseline_capturing
+        self.last_dt = dt
+        self.last_counted = right_exercise and not wrong_side and not frame.baseline_capturing
         good = right_exercise and frame.in_position and not frame.faulted and not wrong_side \
             and not frame.baseline_capturing
         if good:

@@ -338,14 +338,18 @@ class RecapBuilder:
         for key in self.targets:  # a routine's steps appear even when never reached
             self._accs[key] = _Acc()
 
-    def update(self, s: FrameSample, side: str | None = None) -> None:
+    def update(self, s: FrameSample, side: str | None = None, dt: float | None = None) -> None:
         """Add one frame.
 
         Args:
             s: the frame.
             side: the side to file it under (the routine step's); default the frame's side.
+            dt: the frame's duration when the caller knows it (the routine's step machine, so
+                that the recap and the step's hold count the same time); default the time
+                since the previous frame, at most ``MAX_STEP_S``.
         """
-        dt = 0.0 if self._last_t is None else min(max(0.0, s.t - self._last_t), MAX_STEP_S)
+        if dt is None:
+            dt = 0.0 if self._last_t is None else min(max(0.0, s.t - self._last_t), MAX_STEP_S)
         self._last_t = s.t
         if s.exercise is None:
             return
@@ -386,10 +390,6 @@ class RecapBuilder:
             if rid in s.reports:
                 acc.reports[rid][s.reports[rid]] += dt
         acc.rounds = max(acc.rounds, s.rounds)
-
-    def skip(self) -> None:
-        """A frame that is not recorded (e.g. a routine's countdown): the next frame adds no time."""
-        self._last_t = None
 
     def entry(self, key: tuple[str, str]) -> RecapEntry:
         """The figures of one (exercise, side) so far."""

@@ -13,6 +13,7 @@ import streamlit.components.v1 as components
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from formcheck.coach.live import CoachView
+from formcheck.coach.machine import Phase
 from formcheck.engine.engine import AUTO
 from formcheck.engine.specs import ExerciseSpec
 from formcheck.live import LiveSnapshot
@@ -113,6 +114,9 @@ def render_status(res: SessionResources, specs: dict[str, ExerciseSpec], setting
             render_controls(res.coach, cv.step)
     elif settings.routine is None and settings.exercise == AUTO and playing:
         st.markdown(recognised_html(snap, specs), unsafe_allow_html=True)
+    if cv.step is not None and cv.step.phase == Phase.DONE:
+        st.markdown("Your recap is below. Press **STOP** when you are done, or **START** again for a new session.")
+        return
     st.markdown(cue_html(snap, playing), unsafe_allow_html=True)
     spec = specs.get(snap.exercise) if snap.exercise else None
     st.markdown(stats_html(snap, spec, cv), unsafe_allow_html=True)

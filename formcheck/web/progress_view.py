@@ -35,19 +35,17 @@ def streak(days: set[date], today: date) -> int:
 
 
 def calendar_html(days: set[date], today: date, weeks: int = CALENDAR_WEEKS) -> str:
-    """The last weeks as a grid of days, a green square for each day with a session."""
+    """The last weeks as a grid of days (Monday first), a green square for each day with a session."""
     start = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
+    cell = "width:1.4rem;height:1.4rem;border-radius:0.25rem;font-size:0.7rem;text-align:center"
+    head = "".join(f'<div style="{cell}">{d}</div>' for d in "MTWTFSS")
     cells = []
-    for w in range(weeks):
-        row = []
-        for d in range(7):
-            day = start + timedelta(days=7 * w + d)
-            colour = "#27ae60" if day in days else ("#dfe4ea" if day <= today else "transparent")
-            row.append(f'<td title="{day.isoformat()}" style="width:1.4rem;height:1.4rem;background:{colour};'
-                       f'border-radius:0.25rem"></td>')
-        cells.append("<tr>" + "".join(row) + "</tr>")
-    head = "".join(f"<th style='font-size:0.7rem;font-weight:400'>{d}</th>" for d in "MTWTFSS")
-    return f"<table class='fc-calendar' style='border-spacing:0.2rem'><tr>{head}</tr>{''.join(cells)}</table>"
+    for k in range(7 * weeks):
+        day = start + timedelta(days=k)
+        colour = "#27ae60" if day in days else ("#dfe4ea" if day <= today else "transparent")
+        cells.append(f'<div title="{day.isoformat()}" style="{cell};background:{colour}"></div>')
+    return (f'<div class="fc-calendar" style="display:grid;grid-template-columns:repeat(7,1.4rem);gap:0.2rem">'
+            f'{head}{"".join(cells)}</div>')
 
 
 def entries_frame(entries: list[EntryRow]) -> pd.DataFrame:
@@ -68,7 +66,7 @@ def trend_chart(df: pd.DataFrame, column: str, title: str) -> alt.Chart:
     """One figure over sessions, one line per side."""
     data = df.dropna(subset=[column])
     return alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("time:T", title="session"),
+        x=alt.X("time:T", title="session", axis=alt.Axis(format="%d %b %H:%M", labelAngle=0)),
         y=alt.Y(f"{column}:Q", title=title),
         color=alt.Color("side:N", title="side"),
         tooltip=[alt.Tooltip("time:T", title="when"), alt.Tooltip(f"{column}:Q", format=".1f", title=title),

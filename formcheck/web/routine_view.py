@@ -36,8 +36,8 @@ def hold_bar_html(good_s: float, target_s: float, colour: str = GREEN) -> str:
     return (
         f'<div class="fc-hold" style="margin:0.2rem 0 0.6rem 0">'
         f'<div style="font-size:3.6rem;font-weight:700;line-height:1.05">'
-        f'<span class="fc-hold-value">{good_s:.0f}</span>'
-        f'<span style="font-size:1.6rem;opacity:0.75"> / {target_s:.0f} s good form</span></div>'
+        f'<span class="fc-hold-value">{good_s:.{1 if target_s < 10 else 0}f}</span>'
+        f'<span style="font-size:1.6rem;opacity:0.75"> / {target_s:g} s good form</span></div>'
         f'<div style="background:#dfe4ea;border-radius:0.6rem;height:1.4rem;overflow:hidden">'
         f'<div class="fc-hold-bar" style="width:{share * 100:.1f}%;background:{colour};height:100%"></div></div></div>'
     )
@@ -99,15 +99,15 @@ def render_controls(coach: LiveCoach, v: StepView) -> None:
     if v.step is None:
         return
     back, pause, nxt = st.columns(3)
-    if back.button("◀ Back", key="fc_routine_back", width="stretch",
+    if back.button("← Back", key="fc_routine_back", width="stretch",
                    help="Hold this step again from zero (or go to the previous one)."):
         coach.back()
     if v.paused:
-        if pause.button("▶ Resume", key="fc_routine_resume", width="stretch"):
+        if pause.button("Resume", key="fc_routine_resume", width="stretch"):
             coach.resume()
-    elif pause.button("⏸ Pause", key="fc_routine_pause", width="stretch"):
+    elif pause.button("Pause", key="fc_routine_pause", width="stretch"):
         coach.pause()
-    if nxt.button("Next ▶", key="fc_routine_next", width="stretch",
+    if nxt.button("Next →", key="fc_routine_next", width="stretch",
                   help="Skip to the next step (or start this one now)."):
         coach.next()
 

@@ -87,6 +87,7 @@ def test_whole_routine_advances_to_done_and_switches_sides(started):
     feed(m, clock, good(), 3.0 + 2.2)
     view = m.view(clock.t)
     assert view.step.side == "right" and view.phase == Phase.COUNTDOWN and view.step.say.startswith("Switch sides")
+    assert view.switch_sides, "the page is told to prompt the side switch"
     feed(m, clock, good(side="right"), 4.0)
     assert m.phase == Phase.HOLD and m.index == 1
     # still doing the left side: no hold, and after WRONG_SIDE_S the page is told to switch
@@ -95,7 +96,10 @@ def test_whole_routine_advances_to_done_and_switches_sides(started):
     assert m.good_s[1] == held and m.view(clock.t).wrong_side
     feed(m, clock, good(side="right"), 2.2)
     assert m.index == 2 and not m.view(clock.t).wrong_side
-    events = feed(m, clock, good(ex="boat_pose", side=""), 5.0 + 1.2)
+    assert not m.view(clock.t).switch_sides
+    feed(m, clock, good(ex="boat_pose", side=""), 0.5)
+    assert m.phase == Phase.COUNTDOWN and not m.view(clock.t).switch_sides, "another exercise: no side switch"
+    events = feed(m, clock, good(ex="boat_pose", side=""), 4.5 + 1.2)
     assert m.phase == Phase.DONE and [e.kind for e in events][-1] == "done"
     assert m.good_s == pytest.approx([2.0, 2.0, 1.0], abs=0.13)
 

@@ -82,6 +82,7 @@ class StepView:
         wrong_side: the person is doing the other side.
         breath: "in" or "out" during a step with a breathing pace, else "".
         breath_left_s: seconds left in this breath.
+        switch_sides: the coming step is the same exercise as the last one, on the other side.
     """
 
     phase: Phase
@@ -97,6 +98,7 @@ class StepView:
     wrong_side: bool = False
     breath: str = ""
     breath_left_s: float = 0.0
+    switch_sides: bool = False
 
     @property
     def progress(self) -> float:
@@ -261,10 +263,13 @@ class StepMachine:
             t = (now - self._hold_started) % b.cycle_s
             breath, left = ("in", b.in_s - t) if t < b.in_s else ("out", b.cycle_s - t)
         wrong = self._wrong_since is not None and now - self._wrong_since >= WRONG_SIDE_S
+        prev = steps[self.index - 1] if 0 < self.index < len(steps) else None
+        switch = (self.phase == Phase.COUNTDOWN and step is not None and prev is not None
+                  and prev.exercise == step.exercise and prev.side != step.side)
         return StepView(
             phase=self.phase, paused=self.paused, index=min(self.index, len(steps) - 1), total=len(steps),
             step=step, next_step=nxt, good_s=self.good_s[self.index] if step is not None else 0.0,
             target_s=step.hold_s if step is not None else 0.0, countdown_s=countdown,
             hold_still=self._hold_still and self.phase == Phase.HOLD, wrong_side=wrong, breath=breath,
-            breath_left_s=left,
+            breath_left_s=left, switch_sides=switch,
         )

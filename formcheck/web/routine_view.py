@@ -69,6 +69,8 @@ def routine_body_html(v: StepView, specs: dict[str, ExerciseSpec]) -> str:
     if v.paused:
         parts.append(_banner("Paused: press Resume to carry on.", GREY))
     if v.phase == Phase.COUNTDOWN or v.phase == Phase.READY:
+        if v.switch_sides:
+            parts.append(_banner(f"Switch sides: now your {v.step.side} side", AMBER, "2.2rem", "fc-switch"))
         parts.append(_banner(f"Get ready: {math.ceil(v.countdown_s)}", BLUE, "2.6rem", "fc-countdown"))
         parts.append(f'<div class="fc-say" style="font-size:1.5rem;line-height:1.35">{html.escape(v.step.say)}</div>')
         return "".join(parts)

@@ -14,6 +14,7 @@ from formcheck.engine.engine import AUTO
 from formcheck.engine.specs import ExerciseSpec
 from formcheck.errors import FormcheckError, MediaError, ModelNotFoundError
 from formcheck.media import probe_video
+from formcheck.messages import user_message
 from formcheck.web.files import UPLOAD_TYPES, Job, UploadError, check_upload
 from formcheck.web.guide import fault_label
 from formcheck.web.page import MODELS, PageSettings, SessionResources, exercise_label, figures_html
@@ -190,7 +191,7 @@ def render(specs: dict[str, ExerciseSpec], settings: PageSettings, res: SessionR
         except FormcheckError as exc:  # nothing of a failed upload is kept
             res.files.remove_job(job)
             if isinstance(exc, ModelNotFoundError):
-                st.error(f"The pose model is missing: {exc}")
+                st.error(user_message(exc, model))  # one sentence here, the full error in the server log
             elif isinstance(exc, MediaError):
                 st.error(f"Could not read “{up.name}”: {exc}")
             else:

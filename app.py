@@ -9,16 +9,12 @@ import streamlit as st
 
 from formcheck.errors import FormcheckError
 from formcheck.web import live_tab, upload_tab
-from formcheck.web.page import cached_specs, session_resources, sidebar
+from formcheck.web.page import session_resources, sidebar, specs_or_stop
 from formcheck.web.routine_view import cached_routines
 
 st.set_page_config(page_title="formcheck: pose form checker", page_icon="🧘", layout="wide")
 
-try:
-    specs = cached_specs()
-except FormcheckError as exc:
-    st.error(f"The exercise specs could not be loaded: {exc}")
-    st.stop()
+specs = specs_or_stop()
 
 try:
     routines, routine_errors = cached_routines(specs)

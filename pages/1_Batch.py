@@ -5,16 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from formcheck.engine.engine import AUTO
-from formcheck.errors import FormcheckError
 from formcheck.web import batch_tab
-from formcheck.web.page import PageSettings, cached_specs, exercise_label, session_resources
+from formcheck.web.page import PageSettings, exercise_label, session_resources, specs_or_stop
 
 st.set_page_config(page_title="formcheck: batch scoring", page_icon="🧘", layout="wide")
-try:
-    specs = cached_specs()
-except FormcheckError as exc:
-    st.error(f"The exercise specs could not be loaded: {exc}")
-    st.stop()
+specs = specs_or_stop()
 st.title("Batch scoring")
 st.caption("For instructors and researchers: analyse every clip of a folder and compare the checker with the "
            "folder's labels.csv (precision, recall and F1 per correction).")

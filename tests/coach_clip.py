@@ -32,19 +32,6 @@ def routine_frames(fps: int = FPS, repeat: int = 1) -> list[np.ndarray]:
     return out * repeat
 
 
-def write_y4m(path: Path, frames: list[np.ndarray], fps: int = FPS) -> Path:
-    """RGB frames as a YUV4MPEG2 (4:2:0) file, the format Chromium's fake camera reads."""
-    import cv2
-
-    h, w = frames[0].shape[:2]
-    with path.open("wb") as f:
-        f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode("ascii"))
-        for rgb in frames:
-            f.write(b"FRAME\n")
-            f.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).tobytes())
-    return path
-
-
 ROUTINE_TOML = """
 id = "browser_test"
 name = "Browser test"

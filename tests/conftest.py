@@ -24,3 +24,9 @@ def _fresh_root_logger() -> Iterator[None]:
     root.handlers = []
     yield
     root.handlers = before
+
+
+@pytest.fixture(autouse=True)
+def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test writes the user's own history or reads their routines: the data folder is a temp one."""
+    monkeypatch.setenv("FORMCHECK_DATA_DIR", str(tmp_path_factory.mktemp("formcheck-data")))

@@ -12,17 +12,12 @@ Needs ``/usr/bin/chromium`` and the lite model; skipped otherwise.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from coach_clip import ROUTINE_TOML, clip_paths, routine_frames, write_y4m
+from browser_util import streamlit_server, write_y4m
+from coach_clip import FPS, ROUTINE_TOML, clip_paths, routine_frames
 
 from formcheck.models import MODEL_DIR_ENV
 from formcheck.userdata import DATA_DIR_ENV
@@ -42,44 +37,9 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def streamlit_server(data_dir: Path, log_path: Path) -> Iterator[str]:
-    """``streamlit run app.py`` with the given data folder; yields its URL."""
-    port = _free_port()
-    env = {**os.environ, MODEL_DIR_ENV: str(MODEL_DIR), DATA_DIR_ENV: str(data_dir)}
-    env.pop("FORMCHECK_ICE_SERVERS", None)
-    env.pop("FORMCHECK_HISTORY", None)
-    log = log_path.open("a")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start (see {log_path})")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+def server_env(data: Path) -> dict[str, str]:
+    """The page's environment: the model folder and the user's data folder (history and routines)."""
+    return {MODEL_DIR_ENV: str(MODEL_DIR), DATA_DIR_ENV: str(data), "FORMCHECK_HISTORY": "on"}
 
 
 def _open(browser, url: str, width: int = 1280, height: int = 900):
@@ -109,7 +69,7 @@ def test_routine_advances_shows_the_recap_and_keeps_the_session(tmp_path):
     data = tmp_path / "data"
     (data / "routines").mkdir(parents=True)
     (data / "routines" / "browser_test.toml").write_text(ROUTINE_TOML.format(hold=HOLD_S), encoding="utf-8")
-    y4m = write_y4m(tmp_path / "routine.y4m", routine_frames())
+    y4m = write_y4m(tmp_path / "routine.y4m", routine_frames(), FPS)
     log_path = tmp_path / "streamlit.log"
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
@@ -119,7 +79,7 @@ def test_routine_advances_shows_the_recap_and_keeps_the_session(tmp_path):
                   "--disable-background-networking", "--disable-component-update", "--no-first-run"],
         )
         try:
-            with streamlit_server(data, log_path) as url:
+            with streamlit_server(log_path, server_env(data)) as url:
                 page = _open(browser, url)
                 page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.click()
                 page.get_by_role("option", name="Guided routine: Browser test", exact=True).click()
@@ -161,7 +121,7 @@ def test_routine_advances_shows_the_recap_and_keeps_the_session(tmp_path):
                 shot.close()
                 page.close()
             # A new server process on the same data folder still has the session.
-            with streamlit_server(data, log_path) as url:
+            with streamlit_server(log_path, server_env(data)) as url:
                 _progress_shows(browser, url, "")
         finally:
             browser.close()

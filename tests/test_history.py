@@ -167,22 +167,19 @@ def test_a_bad_file_is_set_aside_and_a_new_history_started(tmp_path, kind, caplo
     assert "set aside" in caplog.text
 
 
-def test_history_command_lists_exports_and_deletes(tmp_path, capsys):
+def test_history_command_lists_exports_and_deletes(tmp_path, capsys, monkeypatch):
     from formcheck.cli import main
 
-    os.environ["FORMCHECK_DATA_DIR"] = str(tmp_path)
-    try:
-        store = HistoryStore(tmp_path / "history.sqlite3")
-        store.save(recap("s1"))
-        assert main(["history", "list"]) == 0
-        out = capsys.readouterr().out
-        assert "s1" in out and "psoas_release" in out
-        out_csv = tmp_path / "h.csv"
-        assert main(["history", "export", str(out_csv)]) == 0
-        assert "psoas_stretch,left" in out_csv.read_text()
-        assert main(["history", "delete"]) == 2  # needs --yes
-        assert "--yes" in capsys.readouterr().err
-        assert main(["history", "delete", "--yes"]) == 0
-        assert store.sessions() == []
-    finally:
-        del os.environ["FORMCHECK_DATA_DIR"]
+    monkeypatch.setenv("FORMCHECK_DATA_DIR", str(tmp_path))
+    store = HistoryStore(tmp_path / "history.sqlite3")
+    store.save(recap("s1"))
+    assert main(["history", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "s1" in out and "psoas_release" in out
+    out_csv = tmp_path / "h.csv"
+    assert main(["history", "export", str(out_csv)]) == 0
+    assert "psoas_stretch,left" in out_csv.read_text()
+    assert main(["history", "delete"]) == 2  # needs --yes
+    assert "--yes" in capsys.readouterr().err
+    assert main(["history", "delete", "--yes"]) == 0
+    assert store.sessions() == []

@@ -33,6 +33,18 @@ def cached_specs() -> dict[str, ExerciseSpec]:
     return load_specs()
 
 
+def specs_or_stop() -> dict[str, ExerciseSpec]:
+    """The specs, or an error on the page and a stop when they cannot be loaded."""
+    from formcheck.errors import FormcheckError  # noqa: PLC0415
+
+    try:
+        return cached_specs()
+    except FormcheckError as exc:
+        st.error(f"The exercise specs could not be loaded: {exc}")
+        st.stop()
+        raise  # st.stop() raises; this line is never reached
+
+
 @dataclass(frozen=True)
 class PageSettings:
     """What the sidebar chose.

@@ -108,14 +108,24 @@ def render_status(res: SessionResources, specs: dict[str, ExerciseSpec], setting
     """The routine panel, the cue banner, the figures (and speech, if on)."""
     snap = res.processor.snapshot()
     cv = res.coach.view()
+    if playing and cv.recap is not None and res.state.get("recap_seen") != cv.recap.session_id:
+        res.state["recap_seen"] = cv.recap.session_id
+        st.rerun(scope="app")  # the routine ended while playing: show its recap below the video
+    step_index = cv.step.index if cv.step is not None else None
+    if playing and res.state.get("step_seen", step_index) != step_index:
+        res.state["step_seen"] = step_index
+        st.rerun(scope="app")  # a new step: the guide column follows it
+    res.state["step_seen"] = step_index
     if cv.step is not None:
         st.markdown(routine_header_html(cv.step, specs) + routine_body_html(cv.step, specs), unsafe_allow_html=True)
         if playing:
             render_controls(res.coach, cv.step)
     elif settings.routine is None and settings.exercise == AUTO and playing:
         st.markdown(recognised_html(snap, specs), unsafe_allow_html=True)
+    if settings.speak and playing and snap.frames:
+        _speak(res, settings, snap, cv)
     if cv.step is not None and cv.step.phase == Phase.DONE:
-        st.markdown("Your recap is below. Press **STOP** when you are done, or **START** again for a new session.")
+        st.markdown("Your recap is below. Press **STOP** to finish; the next **START** begins a new session.")
         return
     st.markdown(cue_html(snap, playing), unsafe_allow_html=True)
     spec = specs.get(snap.exercise) if snap.exercise else None
@@ -126,16 +136,6 @@ def render_status(res: SessionResources, specs: dict[str, ExerciseSpec], setting
     st.caption(" ".join(help_lines))
     if snap.faults:
         st.caption("Correcting now: " + ", ".join(fault_label(f, snap.exercise) for f in snap.faults))
-    if settings.speak and playing and snap.frames:
-        _speak(res, settings, snap, cv)
-    if playing and cv.recap is not None and res.state.get("recap_seen") != cv.recap.session_id:
-        res.state["recap_seen"] = cv.recap.session_id
-        st.rerun(scope="app")  # the routine ended while playing: show its recap below the video
-    step_index = cv.step.index if cv.step is not None else None
-    if playing and res.state.get("step_seen", step_index) != step_index:
-        res.state["step_seen"] = step_index
-        st.rerun(scope="app")  # a new step: the guide column follows it
-    res.state["step_seen"] = step_index
 
 
 def render_guide(specs: dict[str, ExerciseSpec], settings: PageSettings, res: SessionResources) -> None:

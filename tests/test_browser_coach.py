@@ -42,7 +42,7 @@ def server_env(data: Path) -> dict[str, str]:
     return {MODEL_DIR_ENV: str(MODEL_DIR), DATA_DIR_ENV: str(data), "FORMCHECK_HISTORY": "on"}
 
 
-def _open(browser, url: str, width: int = 1280, height: int = 900):
+def _open(browser, url: str, width: int = 1280, height: int = 1200):
     page = browser.new_page(viewport={"width": width, "height": height})
     page.goto(url)
     page.get_by_role("heading", name="formcheck").first.wait_for(timeout=60_000)
@@ -91,18 +91,16 @@ def test_routine_advances_shows_the_recap_and_keeps_the_session(tmp_path):
                 title.wait_for(timeout=90_000)
                 page.locator(".fc-hold").first.wait_for(timeout=90_000)
                 assert "Psoas Stretch · left side" in title.inner_text()
-                page.locator(".fc-stats").first.scroll_into_view_if_needed()
                 page.screenshot(path=str(ARTIFACTS / "coach_routine_step1.png"))
                 # The page advances by itself to step 2 once 1.5 s of good form is held.
                 page.wait_for_function(
                     "() => [...document.querySelectorAll('.fc-step-title')].some("
                     "e => e.innerText.includes('Constructive Rest'))", timeout=120_000)
-                page.locator(".fc-stats").first.scroll_into_view_if_needed()
                 page.screenshot(path=str(ARTIFACTS / "coach_routine_step2.png"))
                 # ... and ends with the recap.
                 page.get_by_text("Routine complete: recap").wait_for(timeout=120_000)
                 recap = page.locator(".fc-recap").first
-                recap.scroll_into_view_if_needed()
+                page.get_by_text("Routine complete: recap").evaluate("e => e.scrollIntoView({block: 'start'})")
                 text = recap.inner_text()
                 page.screenshot(path=str(ARTIFACTS / "coach_recap.png"))
                 assert "Psoas Stretch" in text and "Constructive Rest" in text and "✓" in text, text

@@ -197,6 +197,8 @@ def test_rule_timelines_from_csv_and_summary(specs):
     assert math.isnan(lean.points["value"].iloc[0]), "frames not judged as this exercise are blank"
     assert lean.y_min < 7 and lean.y_max > 14 and lean.fault_band == (10.0, lean.y_max)
     assert not tls["hips_uneven"].measured
+    assert lean.title == "Leaning to the side" and lean.axis == "Sideways lean (°)", "words, not ids"
+    assert tls["foot_on_knee"].axis.startswith("Foot height on the standing leg")
     chart = timeline_chart(lean, 1.0)
     spec_json = json.dumps(chart.to_dict())
     assert "strokeDash" in spec_json and "#e74c3c" in spec_json

@@ -130,3 +130,23 @@ def test_streak_and_calendar():
     assert streak(days, date(2026, 12, 3)) == 0
     html = calendar_html(days, date(2026, 12, 1))
     assert html.count("#27ae60") == 3 and 'title="2026-11-28"' in html
+
+
+def test_upload_figures_come_from_the_same_recap():
+    import pandas as pd
+
+    from formcheck.web.recap_view import recap_from_frames
+
+    rows = []
+    for k in range(30):
+        faulted = 10 <= k < 25
+        rows.append({"t_s": k * 0.1, "exercise": "boat_pose" if k >= 5 else "", "side": "left",
+                     "in_position": 1 if k >= 5 else 0, "score": 80.0 if faulted else 100.0,
+                     "faults": "knees_bent" if faulted else "", "boat_pose.torso_recline": 30.0,
+                     "boat_pose.thigh_lift": 40.0})
+    recap = recap_from_frames(pd.DataFrame(rows), {"boat_pose": "Boat Pose"}, {"boat_pose": False})
+    (e,) = recap.entries
+    assert e.side == "" and e.in_position_s == pytest.approx(2.5) and e.good_s + e.fault_s == pytest.approx(2.5)
+    assert e.faults[0].name == "Knees bent" and e.faults[0].total_s == pytest.approx(1.5)
+    assert "Knees bent 60% of the time" in e.score_note
+    assert {m.id: m.value for m in e.measures}["v_angle"] == pytest.approx(80.0)

@@ -4,10 +4,12 @@ key measures, left/right balance, and CSV/JSON downloads."""
 from __future__ import annotations
 
 import html
+import math
 
+import pandas as pd
 import streamlit as st
 
-from formcheck.coach.recap import Recap, RecapEntry
+from formcheck.coach.recap import FrameSample, Recap, RecapBuilder, RecapEntry
 from formcheck.coach.words import FIGURE_HELP, score_text, seconds_text
 
 _UNITS = {"deg": "°", "%": "% of torso length"}
@@ -80,3 +82,39 @@ def render_recap(recap: Recap, saved: str = "", save_error: str = "", key: str =
         st.caption("Saved to your history on this computer: see the Progress page.")
     elif save_error:
         st.warning("This session could not be saved to your history (details in the server log).")
+
+
+def recap_from_frames(frames: pd.DataFrame, names: dict[str, str], sided: dict[str, bool]) -> Recap:
+    """The recap of an analysed clip, from its per-frame CSV (``formcheck analyze``'s ``frames.csv``).
+
+    Args:
+        frames: the per-frame table (``t_s``, ``exercise``, ``side``, ``in_position``, ``score``,
+            ``faults`` and ``<exercise>.<metric>`` columns).
+        names: exercise id → name.
+        sided: exercise id → whether it is done one side at a time.
+    """
+    builder = RecapBuilder(names, mode="single")
+    metric_cols: dict[str, list[tuple[str, str]]] = {}
+    for col in frames.columns:
+        if "." in col:
+            ex, metric = col.split(".", 1)
+            metric_cols.setdefault(ex, []).append((col, metric))
+    for row in frames.to_dict("records"):
+        ex = row.get("exercise")
+        ex = ex if isinstance(ex, str) and ex else None
+        metrics = {}
+        for col, metric in metric_cols.get(ex or "", []):
+            v = pd.to_numeric(row.get(col), errors="coerce")
+            if isinstance(v, float | int) and not isinstance(v, bool):
+                metrics[metric] = float(v)
+        score = pd.to_numeric(row.get("score"), errors="coerce")
+        faults = row.get("faults")
+        side = row.get("side") if isinstance(row.get("side"), str) else ""
+        builder.update(FrameSample(
+            t=float(row.get("t_s") or 0.0), exercise=ex, side=side if ex and sided.get(ex) else "",
+            in_position=str(row.get("in_position")) in ("1", "1.0", "True"),
+            faults=tuple(f for f in faults.split(";") if f) if isinstance(faults, str) else (),
+            score=float(score) if isinstance(score, float | int) and not math.isnan(score) else float("nan"),
+            metrics=metrics,
+        ))
+    return builder.finish()

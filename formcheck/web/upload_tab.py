@@ -10,6 +10,9 @@ from typing import Any
 import streamlit as st
 
 from formcheck.analyze import Analysis, AnalyzeOptions, analyze
+from formcheck.coach.recap import RecapEntry
+from formcheck.coach.routine import is_sided
+from formcheck.coach.words import FIGURE_HELP, score_text, seconds_text
 from formcheck.engine.engine import AUTO
 from formcheck.engine.specs import ExerciseSpec
 from formcheck.errors import FormcheckError, MediaError, ModelNotFoundError
@@ -18,6 +21,7 @@ from formcheck.messages import user_message
 from formcheck.web.files import UPLOAD_TYPES, Job, UploadError, check_upload
 from formcheck.web.guide import fault_label
 from formcheck.web.page import MODELS, PageSettings, SessionResources, exercise_label, figures_html
+from formcheck.web.recap_view import recap_from_frames
 from formcheck.web.settings import SettingsError, upload_limit_mb
 from formcheck.web.timeline import read_frames, rule_timelines, timeline_chart
 
@@ -69,6 +73,17 @@ def run_analysis(job: Job, exercise: str, model: str, mirrored: bool, specs: dic
         bar.empty()
 
 
+def _recap_entry(specs: dict[str, ExerciseSpec], analysis: Analysis, exercise: str) -> RecapEntry | None:
+    """The clip's recap entry for its exercise (and main side); None for a photo."""
+    csv = analysis.outputs.get("csv")
+    if analysis.summary.get("frames", 0) < 2 or csv is None or not csv.is_file():
+        return None
+    recap = recap_from_frames(read_frames(csv), {k: v.name for k, v in specs.items()},
+                              {k: is_sided(v) for k, v in specs.items()})
+    entries = [e for e in recap.entries if e.exercise == exercise]
+    return max(entries, key=lambda e: e.in_position_s) if entries else None
+
+
 def _summary(specs: dict[str, ExerciseSpec], analysis: Analysis, requested: str) -> None:
     s = analysis.summary
     ex = s.get("exercise")
@@ -83,15 +98,20 @@ def _summary(specs: dict[str, ExerciseSpec], analysis: Analysis, requested: str)
     spec = specs[ex]
     details = [d for d in (s.get("side") and f"{s['side']} side", s.get("view") and f"{s['view']} view") if d]
     st.subheader(spec.name + (f" ({', '.join(details)})" if details else ""))
-    figures = [
-        ("Form score", "–" if s.get("score") is None else f"{s['score']:.0f}/100"),
-        ("Hold", f"{s.get('hold_s', 0):.1f} s"),
-        ("In position", f"{s.get('in_position_s', 0):.1f} s"),
-    ]
+    entry = _recap_entry(specs, analysis, ex)
+    if entry is not None:  # a video: the same figures, with the same definitions, as the live recap
+        figures = [("Good-form hold", seconds_text(entry.good_s)), ("In position", seconds_text(entry.in_position_s)),
+                   ("Form score", score_text(entry.score, bool(entry.faults)))]
+    else:  # a photo: one frame
+        figures = [("Form score", "–" if s.get("score") is None else score_text(s["score"], bool(s.get("faults"))))]
     if spec.counter is not None:
         figures.append(("Cat-Cow rounds", str(s.get("rounds", 0))))
     figures += [(k.replace("_", " ").capitalize(), str(v)) for k, v in (s.get("reports") or {}).items()]
     st.markdown(figures_html(figures, "fc-summary"), unsafe_allow_html=True)
+    if entry is not None:
+        if entry.score_note:
+            st.markdown(f"**Why the score:** {entry.score_note}.")
+        st.caption(" ".join([FIGURE_HELP["good_form"], FIGURE_HELP["in_position"], FIGURE_HELP["score"]]))
     faults = s.get("faults") or {}
     if not faults:
         st.success("No faults found.")
@@ -99,7 +119,7 @@ def _summary(specs: dict[str, ExerciseSpec], analysis: Analysis, requested: str)
     for fid, info in faults.items():
         spans = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in info["intervals"][:6])
         more = " …" if len(info["intervals"]) > 6 else ""
-        st.error(f"**{fault_label(fid)}** for {info['total_s']:.1f} s ({spans}{more}). {cues.get(fid, '')}")
+        st.error(f"**{fault_label(fid, ex)}** for {info['total_s']:.1f} s ({spans}{more}). {cues.get(fid, '')}")
 
 
 def _timelines(specs: dict[str, ExerciseSpec], analysis: Analysis) -> None:

@@ -49,7 +49,7 @@ def _open(browser, url: str, width: int = 1280, height: int = 1200):
     return page
 
 
-def _progress_shows(browser, url: str, started: str) -> str:
+def _progress_shows(browser, url: str) -> str:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     try:
         page.goto(f"{url}/Progress")
@@ -92,6 +92,10 @@ def test_routine_advances_shows_the_recap_and_keeps_the_session(tmp_path):
                 page.locator(".fc-hold").first.wait_for(timeout=90_000)
                 assert "Psoas Stretch · left side" in title.inner_text()
                 page.screenshot(path=str(ARTIFACTS / "coach_routine_step1.png"))
+                page.set_viewport_size({"width": 640, "height": 480})  # a phone or a small window
+                page.locator(".fc-hold").first.evaluate("e => e.scrollIntoView({block: 'center'})")
+                page.screenshot(path=str(ARTIFACTS / "coach_routine_step1_640x480.png"))
+                page.set_viewport_size({"width": 1280, "height": 1200})
                 # The page advances by itself to step 2 once 1.5 s of good form is held.
                 page.wait_for_function(
                     "() => [...document.querySelectorAll('.fc-step-title')].some("
@@ -100,16 +104,18 @@ def test_routine_advances_shows_the_recap_and_keeps_the_session(tmp_path):
                 # ... and ends with the recap.
                 page.get_by_text("Routine complete: recap").wait_for(timeout=120_000)
                 recap = page.locator(".fc-recap").first
+                page.get_by_text("Saved to your history on this computer").wait_for(timeout=10_000)
+                page.get_by_role("button", name="Recap (CSV)").wait_for(timeout=10_000)
+                time.sleep(1.0)  # let the page drop the elements of the run before
                 page.get_by_text("Routine complete: recap").evaluate("e => e.scrollIntoView({block: 'start'})")
                 text = recap.inner_text()
                 page.screenshot(path=str(ARTIFACTS / "coach_recap.png"))
                 assert "Psoas Stretch" in text and "Constructive Rest" in text and "✓" in text, text
-                page.get_by_text("Saved to your history on this computer").wait_for(timeout=10_000)
                 # The Progress page has it, and after a reload too.
-                _progress_shows(browser, url, "")
+                _progress_shows(browser, url)
                 page.reload()
                 page.get_by_role("heading", name="formcheck").first.wait_for(timeout=60_000)
-                _progress_shows(browser, url, "")
+                _progress_shows(browser, url)
                 shot = browser.new_page(viewport={"width": 1280, "height": 900})
                 shot.goto(f"{url}/Progress")
                 shot.locator(".fc-sessions").wait_for(timeout=30_000)
@@ -120,6 +126,6 @@ def test_routine_advances_shows_the_recap_and_keeps_the_session(tmp_path):
                 page.close()
             # A new server process on the same data folder still has the session.
             with streamlit_server(log_path, server_env(data)) as url:
-                _progress_shows(browser, url, "")
+                _progress_shows(browser, url)
         finally:
             browser.close()

@@ -57,21 +57,21 @@ def entries_frame(entries: list[EntryRow]) -> pd.DataFrame:
                "score": float("nan") if e.score is None else float(e.score),
                "corrections": float(sum(t for t, _ in e.faults.values()))}
         for mid, value in e.measures.items():
-            row[f"m.{mid}"] = float(value)
+            row[f"m_{mid}"] = float(value)  # no dot: Vega-Lite reads "a.b" as a nested field
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def trend_chart(df: pd.DataFrame, column: str, title: str) -> alt.Chart:
-    """One figure over sessions, one line per side."""
+    """One figure over sessions, one line per side (column names must hold no dot)."""
     data = df.dropna(subset=[column])
     return alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("time:T", title="session", axis=alt.Axis(format="%d %b %H:%M", labelAngle=0)),
-        y=alt.Y(f"{column}:Q", title=title),
+        x=alt.X("time:T", title="session", axis=alt.Axis(format="%d %b", labelAngle=0)),
+        y=alt.Y(f"{column}:Q", title=None, scale=alt.Scale(zero=column in ("good_s", "corrections"))),
         color=alt.Color("side:N", title="side"),
         tooltip=[alt.Tooltip("time:T", title="when"), alt.Tooltip(f"{column}:Q", format=".1f", title=title),
                  alt.Tooltip("side:N")],
-    ).properties(height=200, title=title)
+    ).properties(height=200, title=alt.TitleParams(title, anchor="start"))
 
 
 def _sessions_table(rows: list[SessionRow]) -> str:
@@ -136,7 +136,9 @@ def render(specs: dict[str, ExerciseSpec], today: date | None = None) -> None:
     left.altair_chart(trend_chart(sub, "good_s", "Good-form hold (s)"), width="stretch")
     right.altair_chart(trend_chart(sub, "score", "Form score (0–100)"), width="stretch")
     charts = [("corrections", "Corrections called per session")]
-    charts += [(f"m.{m.id}", m.label) for m in KEY_MEASURES.get(exercise, ()) if f"m.{m.id}" in sub]
+    units = {"deg": " (°)", "%": " (% of torso length)"}
+    charts += [(f"m_{m.id}", m.label + units.get(m.unit, "")) for m in KEY_MEASURES.get(exercise, ())
+               if f"m_{m.id}" in sub]
     cols = st.columns(2)
     for k, (column, title) in enumerate(charts):
         cols[k % 2].altair_chart(trend_chart(sub, column, title), width="stretch")

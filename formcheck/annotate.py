@@ -43,11 +43,14 @@ class OverlayExtras:
         latency_ms: time from frame arrival to annotated frame.
         cue_band: write the cue on the frame (a band that never covers the head); False draws
             only a border in the cue's colour (the live page shows the cue beside the video).
+        figures: write good-form hold and score in the status box; the live page shows its own
+            (the session's, per exercise and side), so two different counters never sit side by side.
     """
 
     fps: float | None = None
     latency_ms: float | None = None
     cue_band: bool = True
+    figures: bool = True
 
 
 def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, colour: tuple[int, int, int],
@@ -278,11 +281,12 @@ def _draw_status(
     name = spec.name if spec else "No exercise recognised"
     details = [d for d in (result.side and f"{result.side} side", result.view.value if result.pose else "") if d]
     lines.append((name + (f" ({', '.join(details)})" if details else ""), WHITE))
-    if spec is not None:
+    if spec is not None and (extras is None or extras.figures):
         lines.append((f"Good form {result.hold_s:5.1f} s", GREEN if result.in_position and not result.faults
                        else WHITE))
         if not math.isnan(result.score):
             lines.append((f"Form {result.score:3.0f}/100", WHITE))
+    if spec is not None:
         if spec.counter is not None:
             lines.append((f"Cat-Cow rounds {result.rounds}", WHITE))
         lines += [(f"{k}: {v}", WHITE) for k, v in result.reports.items()]

@@ -331,8 +331,10 @@ class LiveProcessor:
             s = self._stats
             # The page writes the cue beside the video: the frame gets a border in its colour.
             extras = OverlayExtras(fps=None if math.isnan(s.fps) else s.fps,
-                                   latency_ms=None if math.isnan(s.latency_ms) else s.latency_ms, cue_band=False)
-            out = draw_overlay(frame, result, spec, extras if o.show_stats else OverlayExtras(cue_band=False))
+                                   latency_ms=None if math.isnan(s.latency_ms) else s.latency_ms, cue_band=False,
+                                   figures=False)
+            out = draw_overlay(frame, result, spec,
+                               extras if o.show_stats else OverlayExtras(cue_band=False, figures=False))
             if not loaded:  # the frame that loaded the model would swamp the average
                 s.latency_ms = _ema(s.latency_ms, (self._clock() - started) * 1000.0)
             self._publish(result)

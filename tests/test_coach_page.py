@@ -150,3 +150,20 @@ def test_upload_figures_come_from_the_same_recap():
     assert e.faults[0].name == "Knees bent" and e.faults[0].total_s == pytest.approx(1.5)
     assert "Knees bent 60% of the time" in e.score_note
     assert {m.id: m.value for m in e.measures}["v_angle"] == pytest.approx(80.0)
+
+
+def test_arrow_safe_tables_have_one_type_per_column():
+    import pyarrow as pa
+
+    from formcheck.web.tables import arrow_safe
+
+    rows = [{"file": "a.mp4", "score": "", "clips": 3, "note": 1.5, "ok": True},
+            {"file": "b.mp4", "score": 87.5, "clips": 4, "note": "borderline", "ok": None}]
+    with pytest.raises((pa.ArrowInvalid, pa.ArrowTypeError)):
+        pa.Table.from_pylist(rows)  # what the page used to hand to st.dataframe
+    fixed = arrow_safe(rows)
+    table = pa.Table.from_pylist(fixed)
+    assert table.column("score").to_pylist() == [None, 87.5]
+    assert table.column("clips").to_pylist() == [3, 4] and pa.types.is_integer(table.schema.field("clips").type)
+    assert table.column("note").to_pylist() == ["1.5", "borderline"]
+    assert table.column("ok").to_pylist() == [True, None]

@@ -22,7 +22,7 @@ def arrow_safe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for k, v in row.items():
             kinds = columns[k] - {"blank"}
             if kinds <= {"number"}:
-                fixed[k] = None if _kind(v) == "blank" else float(v)
+                fixed[k] = v if "blank" not in columns[k] else (None if _kind(v) == "blank" else float(v))
             elif kinds == {"bool"}:
                 fixed[k] = None if _kind(v) == "blank" else bool(v)
             elif kinds == {"text"}:

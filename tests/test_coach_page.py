@@ -167,3 +167,36 @@ def test_arrow_safe_tables_have_one_type_per_column():
     assert table.column("clips").to_pylist() == [3, 4] and pa.types.is_integer(table.schema.field("clips").type)
     assert table.column("note").to_pylist() == ["1.5", "borderline"]
     assert table.column("ok").to_pylist() == [True, None]
+
+
+def test_routine_panel_prompts_in_words():
+    from formcheck.engine.specs import load_specs
+    from formcheck.web.routine_view import routine_body_html, routine_header_html
+
+    specs = load_specs()
+    step = RoutineStep("psoas_stretch", "right", 30.0, 8.0, "Hug your right knee.")
+    countdown = StepView(Phase.COUNTDOWN, False, 1, 10, step, None, 0.0, 30.0, countdown_s=3.2, switch_sides=True)
+    text = routine_body_html(countdown, specs)
+    assert "Switch sides: now your right side" in text and "Get ready: 4" in text and "Hug your right knee." in text
+    holding = StepView(Phase.HOLD, True, 1, 10, step, None, 3.0, 30.0, hold_still=True, wrong_side=True)
+    text = routine_body_html(holding, specs)
+    assert "Paused" in text and "Hold still" in text and "Other side, please" in text
+    assert "Last step" in routine_header_html(holding, specs)
+    done = StepView(Phase.DONE, False, 9, 10, None, None, 0.0, 0.0)
+    assert "Routine complete" in routine_header_html(done, specs)
+
+
+def test_auto_mode_shows_the_recognised_exercise_large(webrtc):
+    from formcheck.live import LiveProcessor, LiveSnapshot
+
+    webrtc.return_value = fake_webrtc_ctx(playing=True)
+    snap = LiveSnapshot(frames=5, exercise="tree_pose", cue="Good form: hold it there.", cue_kind="good",
+                        in_position=True, rounds=0)
+    with mock.patch.object(LiveProcessor, "snapshot", return_value=snap):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+        at.session_state["fc_exercise"] = "auto"
+        at.run()
+    assert not at.exception
+    text = _texts(at)
+    assert "Recognised: Tree Pose" in text and "fc-recognised" in text
+    assert "Cat-Cow rounds" not in text, "only the counters the exercise has"

@@ -103,3 +103,15 @@ def test_invalid_files_name_the_file_the_path_and_a_fix(tmp_path, specs, change,
 def test_no_steps_is_an_error(tmp_path, specs):
     with pytest.raises(RoutineError, match="steps: a routine needs at least one"):
         load_routine(_write(tmp_path, 'id = "mine"\nname = "M"\nsteps = []\n'), specs)
+
+
+def test_routines_check_command(tmp_path, monkeypatch, capsys):
+    from formcheck.cli import main
+
+    monkeypatch.setenv("FORMCHECK_DATA_DIR", str(tmp_path))
+    assert main(["routines", "check"]) == 0
+    assert "ok  psoas_release.toml: 10 steps" in capsys.readouterr().out
+    (tmp_path / "routines").mkdir()
+    _write(tmp_path / "routines", GOOD.replace("hold_s = 20", "hold_s = -1"))
+    assert main(["routines", "check"]) == 2
+    assert "mine.toml: steps[0].hold_s: must be > 0, got -1" in capsys.readouterr().err

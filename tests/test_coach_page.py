@@ -200,3 +200,16 @@ def test_auto_mode_shows_the_recognised_exercise_large(webrtc):
     text = _texts(at)
     assert "Recognised: Tree Pose" in text and "fc-recognised" in text
     assert "Cat-Cow rounds" not in text, "only the counters the exercise has"
+
+
+def test_a_session_released_mid_way_keeps_its_recap(webrtc, tmp_path):
+    """A tab closed while the camera runs: the janitor releases the session and the recap is saved."""
+    webrtc.return_value = fake_webrtc_ctx(playing=True)
+    at = run_app()
+    at.sidebar.selectbox(key="fc_exercise").set_value("tree_pose").run()
+    res = at.session_state["fc_session"]
+    for k in range(20):
+        res.coach.on_result(FrameResult(k * 0.125, "tree_pose", None, side="right", in_position=True, score=100.0))
+    res.release_all()
+    store = HistoryStore(tmp_path / "data" / "history.sqlite3")
+    assert [e.side for e in store.entries()] == ["right"]

@@ -164,16 +164,19 @@ class SessionResources:
             self.processor.set_exercise, lambda: default_store() if save[0] else None,
         )
         self.processor.on_result = self.coach.on_result
-        self._finalizer = weakref.finalize(self, _release, self.processor, self.files)
+        self._finalizer = weakref.finalize(self, _release, self.processor, self.files, self.coach)
 
     def release_all(self) -> None:
-        """Free the pose model and delete the session's files now (both come back on demand)."""
+        """Save the session being recorded, free the pose model and delete the session's files now
+        (all come back on demand)."""
+        self.coach.stop()  # a tab closed mid-session still leaves its recap in the history
         self.processor.release()
         self.files.cleanup()
         self.state.clear()
 
 
-def _release(processor: LiveProcessor, files: SessionFiles) -> None:
+def _release(processor: LiveProcessor, files: SessionFiles, coach: LiveCoach) -> None:
+    coach.stop()
     processor.close()
     files.cleanup()
 

@@ -86,7 +86,12 @@ def recognised_html(snap: LiveSnapshot, specs: dict[str, ExerciseSpec]) -> str:
             f"{html.escape(text)}</div>")
 
 
-def _speak(res: SessionResources, settings: PageSettings, snap: LiveSnapshot, cv: CoachView) -> None:
+#: A spoken cue's snippet stays on the page this long, so a slow browser still loads and runs it
+#: (the fragment redraws every 0.5 s; an identical snippet in the same place is not run again).
+SPEECH_KEEP_S = 3.0
+
+
+def _speak(res: SessionResources, snap: LiveSnapshot, cv: CoachView) -> None:
     """Say the newest routine instruction once, else the cue, else the breathing pace."""
     now = time.monotonic()
     text = ""
@@ -100,7 +105,10 @@ def _speak(res: SessionResources, settings: PageSettings, snap: LiveSnapshot, cv
         res.state["spoken_breath"] = cv.step.breath
         text = "Breathe in" if cv.step.breath == "in" else "Breathe out"
     if text:
-        say_in_browser(speech_html(text, uuid.uuid4().hex))
+        res.state["speech"] = (speech_html(text, uuid.uuid4().hex), now + SPEECH_KEEP_S)
+    snippet, until = res.state.get("speech", ("", 0.0))
+    if snippet and now < until:
+        say_in_browser(snippet)
 
 
 def render_status(res: SessionResources, specs: dict[str, ExerciseSpec], settings: PageSettings,
@@ -116,14 +124,14 @@ def render_status(res: SessionResources, specs: dict[str, ExerciseSpec], setting
         res.state["step_seen"] = step_index
         st.rerun(scope="app")  # a new step: the guide column follows it
     res.state["step_seen"] = step_index
+    if settings.speak and playing and snap.frames:
+        _speak(res, snap, cv)  # first, so its place on the page does not move
     if cv.step is not None:
         st.markdown(routine_header_html(cv.step, specs) + routine_body_html(cv.step, specs), unsafe_allow_html=True)
         if playing:
             render_controls(res.coach, cv.step)
     elif settings.routine is None and settings.exercise == AUTO and playing:
         st.markdown(recognised_html(snap, specs), unsafe_allow_html=True)
-    if settings.speak and playing and snap.frames:
-        _speak(res, settings, snap, cv)
     if cv.step is not None and cv.step.phase == Phase.DONE:
         st.markdown("Your recap is below. Press **STOP** to finish; the next **START** begins a new session.")
         return

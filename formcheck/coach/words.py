@@ -95,11 +95,6 @@ FIGURE_HELP: dict[str, str] = {
 NOTABLE_FAULT_SHARE = 0.25
 
 
-def exercise_words(exercise_id: str) -> str:
-    """A readable name for an unknown exercise id."""
-    return id_words(exercise_id)
-
-
 def id_words(identifier: str) -> str:
     """``knee_not_to_chest`` → ``Knee not to chest``."""
     words = identifier.replace("_", " ").strip()

@@ -9,7 +9,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from formcheck.coach.recap import FrameSample, Recap, RecapBuilder, RecapEntry
+from formcheck.coach.recap import KEY_MEASURES, FrameSample, Recap, RecapBuilder, RecapEntry
 from formcheck.coach.words import FIGURE_HELP, score_text, seconds_text
 
 _UNITS = {"deg": "°", "%": "% of torso length"}
@@ -18,9 +18,10 @@ _UNITS = {"deg": "°", "%": "% of torso length"}
 def measure_text(entry: RecapEntry) -> str:
     """The key measures in words, e.g. "Knee-to-chest angle at the hip 62°"."""
     parts = []
+    defs = {d.id: d for d in KEY_MEASURES.get(entry.exercise, ())}
     for m in entry.measures:
         unit = _UNITS.get(m.unit, "")
-        digits = 1 if m.unit == "%" else (0 if m.unit == "deg" else 2)
+        digits = defs[m.id].digits if m.id in defs else 2
         text = f"{m.label} {m.value:.{digits}f}{unit}"
         if m.baseline is not None:
             text += f" (your start {m.baseline:.{digits}f}{unit}, {m.value - m.baseline:+.{digits}f})"

@@ -1,4 +1,5 @@
-"""The Live tab: the webcam through streamlit-webrtc, the current cue in large type, the guide."""
+"""The Live tab: the webcam, the routine panel (steps, good-form hold, countdown, breathing), the cue in
+large type, the figures that agree, the guide, and the recap when a session ends."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ``formcheck`` command: analyze, batch, specs check, synth.
+"""The ``formcheck`` command: analyze, batch, specs check, routines check, history, synth.
 
 Exit codes: see :mod:`formcheck.exits`.
 """
@@ -48,6 +48,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("batch", help="analyse (and score) every clip in a folder", description=BATCH_DESCRIPTION)
     add_batch_arguments(b)
+
+    h = sub.add_parser("history", help="the session history kept on this computer")
+    h_sub = h.add_subparsers(dest="history_command", required=True)
+    h_sub.add_parser("list", help="list saved sessions, newest first")
+    e = h_sub.add_parser("export", help="write every saved exercise/side entry as CSV")
+    e.add_argument("out", type=Path, nargs="?", default=None, help="CSV file (default: standard output)")
+    d = h_sub.add_parser("delete", help="delete saved sessions")
+    d.add_argument("session", nargs="?", default=None, help="one session id (default: all)")
+    d.add_argument("--yes", action="store_true", help="really delete (required)")
+
+    r = sub.add_parser("routines", help="routine files")
+    r_sub = r.add_subparsers(dest="routines_command", required=True)
+    r_sub.add_parser("check", help="validate routines/*.toml and your own routine files")
 
     y = sub.add_parser("synth", help="render synthetic labelled clips (needs the 'synth' extra)")
     y.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
@@ -128,6 +141,53 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return run_args(args)
 
 
+def _cmd_history(args: argparse.Namespace) -> int:
+    from formcheck.history import HistoryStore  # noqa: PLC0415
+    from formcheck.userdata import history_path  # noqa: PLC0415
+
+    store = HistoryStore(history_path())
+    if args.history_command == "list":
+        rows = store.sessions()
+        print(f"{len(rows)} session(s) in {store.path}")
+        for row in rows:
+            what = row.routine or "single exercise"
+            done = " (completed)" if row.completed else ""
+            print(f"{row.uid}  {row.started_at}  {what}{done}  {row.exercises} exercise(s), "
+                  f"good-form hold {row.good_s:.0f} s")
+        return EXIT_OK
+    if args.history_command == "export":
+        text = store.export_csv()
+        if args.out is None:
+            sys.stdout.write(text)
+        else:
+            args.out.write_text(text, encoding="utf-8")
+            print(f"wrote {args.out}")
+        return EXIT_OK
+    if not args.yes:
+        what = f"session {args.session}" if args.session else "ALL saved sessions"
+        print(f"error: this deletes {what} from {store.path}; add --yes to confirm", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.session:
+        if not store.delete(args.session):
+            print(f"error: no session {args.session} (see formcheck history list)", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"deleted session {args.session}")
+        return EXIT_OK
+    print(f"deleted {store.delete_all()} session(s)")
+    return EXIT_OK
+
+
+def _cmd_routines(args: argparse.Namespace) -> int:
+    from formcheck.coach.routine import load_routines  # noqa: PLC0415
+
+    routines, errors = load_routines(load_specs())
+    for r in routines.values():
+        print(f"ok  {r.source.name if r.source else r.id}: {len(r.steps)} steps, {r.total_hold_s:.0f} s of holds")
+    for msg in errors:
+        print(f"ERR {msg}", file=sys.stderr)
+    return EXIT_BAD_INPUT if errors else EXIT_OK
+
+
 def _cmd_synth(args: argparse.Namespace) -> int:
     try:
         from formcheck.synth.cli import main as synth_main  # noqa: PLC0415
@@ -141,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     args = build_parser().parse_args(argv)
-    commands = {"analyze": _cmd_analyze, "batch": _cmd_batch, "synth": _cmd_synth, "specs": _cmd_specs_check}
+    commands = {"analyze": _cmd_analyze, "batch": _cmd_batch, "synth": _cmd_synth, "specs": _cmd_specs_check,
+                "history": _cmd_history, "routines": _cmd_routines}
     quiet_console(verbose=getattr(args, "verbose", False))
     where = str(args.input) if getattr(args, "input", None) is not None else ""
     return run_guarded(lambda: commands[args.command](args), where=where)

@@ -44,3 +44,9 @@ def model_dir(monkeypatch: pytest.MonkeyPatch) -> Path:
 def specs() -> dict[str, ExerciseSpec]:
     """The shipped exercise specs, loaded once (treat as read-only)."""
     return load_specs()
+
+
+@pytest.fixture(autouse=True)
+def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test writes the user's own history or reads their routines: the data folder is a temp one."""
+    monkeypatch.setenv("FORMCHECK_DATA_DIR", str(tmp_path_factory.mktemp("formcheck-data")))

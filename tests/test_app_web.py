@@ -18,7 +18,7 @@ from formcheck.engine.summary import FaultSummary, SummaryBuilder
 from formcheck.outputs import Frame
 from formcheck.web.batch_tab import downloads
 from formcheck.web.files import SessionFiles, UploadError, check_upload
-from formcheck.web.guide import build_guide, fault_label, guide_markdown, ordered_ids
+from formcheck.web.guide import build_guide, fault_label, guide_markdown, instructor_markdown, ordered_ids
 from formcheck.web.janitor import SessionJanitor
 from formcheck.web.settings import (
     ICE_ENV,
@@ -78,14 +78,18 @@ def test_guides_cover_every_spec(specs):
     for spec in specs.values():
         g = build_guide(spec)
         assert g.instructions and g.camera.startswith("**View:**")
-        assert all(fault_label(r.id) in g.checks for r in spec.rules)
+        assert all(fault_label(r.id, spec.id) in g.checks and r.cue in g.checks for r in spec.rules)
+        assert "_" not in g.checks.replace("*", ""), "no ids in the plain guide"
         for line in spec.cannot_see:
-            assert line in g.cannot_see
+            assert line in g.cannot_see and line in instructor_markdown(spec)
         md = guide_markdown(spec)
         assert md.startswith(f"### {spec.name}")
+        assert all(f"`{r.id}`" in g.details for r in spec.rules), "instructors see the ids and thresholds"
     assert "Cat-Cow" in build_guide(specs["modified_gate_pose"]).extras
     tree = build_guide(specs["tree_pose"])
-    assert "seen from the side, oblique" in tree.checks, "a rule with narrower views says so"
+    assert "seen from the side, oblique" in tree.details, "a rule with narrower views says so"
+    assert "seen from the side or oblique only" in tree.checks
+    assert fault_label("foot_on_knee") == "Foot pressing on the knee"
 
 
 # --------------------------------------------------------------------------- speech
@@ -203,6 +207,8 @@ def test_rule_timelines_from_the_timeline_writer_and_summary(specs):
     assert math.isnan(lean.points["value"].iloc[0]), "frames not judged as this exercise are blank"
     assert lean.y_min < 7 and lean.y_max > 14 and lean.fault_band == (10.0, lean.y_max)
     assert not tls["hips_uneven"].measured
+    assert lean.title == "Leaning to the side" and lean.axis == "Sideways lean (°)", "words, not ids"
+    assert tls["foot_on_knee"].axis.startswith("Foot height on the standing leg")
     chart = timeline_chart(lean, 1.0)
     spec_json = json.dumps(chart.to_dict())
     assert "strokeDash" in spec_json and "#e74c3c" in spec_json

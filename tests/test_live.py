@@ -170,7 +170,7 @@ def test_setters_from_another_thread_while_processing(specs):
     assert sum(not e.closed for e in FakeEstimator.instances) == 1, "one live landmarker at a time"
 
 
-def test_model_error_is_shown_and_retried_later(specs):
+def test_model_error_is_shown_and_retried_later(specs, caplog):
     calls = []
 
     def failing(options: EstimatorOptions):
@@ -178,8 +178,14 @@ def test_model_error_is_shown_and_retried_later(specs):
         raise ModelNotFoundError("pose_landmarker_lite.task not found")
 
     proc = LiveProcessor(specs, LiveOptions(exercise="tree_pose"), estimator_factory=failing)
-    out = proc.process(_frame(), 0.0)
-    assert "not found" in proc.snapshot().error
+    with caplog.at_level("ERROR", logger="formcheck.web"):
+        out = proc.process(_frame(), 0.0)
+    # one short sentence for the page user; the full detail in the server log
+    error = proc.snapshot().error
+    assert error.startswith("The pose model is missing: put pose_landmarker_lite.task in ")
+    assert "FORMCHECK_MODEL_DIR" in error
+    assert "http" not in error and len(error) < 250
+    assert "pose_landmarker_lite.task not found" in caplog.text
     assert out[0, 0].tolist() == [192, 57, 43], "error banner drawn"
     proc.process(_frame(), 1.0)
     assert len(calls) == 1, "no reload on every frame"

@@ -1,4 +1,4 @@
-"""The Batch tab: score a folder with ``labels.csv`` through the batch scorer (:func:`formcheck.batch.run_folder`)."""
+"""The Batch tool (its own page): score a folder with ``labels.csv`` (:func:`formcheck.batch.run_folder`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from formcheck.batch import run_folder
 from formcheck.batch.cli import BatchOutcome
 from formcheck.errors import FormcheckError
 from formcheck.web.page import MODELS, SessionResources
+from formcheck.web.tables import arrow_safe
 
 _LOG = logging.getLogger(__name__)
 OUTCOME_KEY = "batch_outcome"
@@ -40,8 +41,13 @@ def downloads(out_dir: Path) -> list[Path]:
     return sorted(p for p in out_dir.iterdir() if p.is_file() and p.suffix.lower() in DOWNLOAD_SUFFIXES)
 
 
-def render(res: SessionResources) -> None:
-    """Draw the Batch tab."""
+def render(res: SessionResources, exercise: str = "auto") -> None:
+    """Draw the Batch tool (its own page).
+
+    Args:
+        res: this browser session's resources (its private folder for the outputs).
+        exercise: judge every clip as this exercise, "auto", or "labels" (each row's own).
+    """
     st.markdown("Score every clip listed in a folder's **labels.csv** against its labels: precision, recall "
                 "and F1 per fault. The folder must be on the machine running this page.")
     c1, c2 = st.columns([3, 1])
@@ -61,7 +67,9 @@ def render(res: SessionResources) -> None:
             bar.progress(min(1.0, done / total) if total else 0.0, text=f"{done}/{total} {name}")
 
         try:
-            res.state[OUTCOME_KEY] = run_folder(folder, out_dir=out_dir, model=model, on_progress=on_progress)
+            res.state[OUTCOME_KEY] = run_folder(
+                folder, out_dir=out_dir, model=model, exercise=exercise, on_progress=on_progress
+            )
         except (FormcheckError, OSError, ValueError) as exc:
             st.error(f"Batch scoring failed: {exc}")
             return
@@ -75,7 +83,7 @@ def render(res: SessionResources) -> None:
     if outcome is None:
         return
     if outcome.rows:
-        st.dataframe(outcome.rows, hide_index=True)
+        st.dataframe(arrow_safe(outcome.rows), hide_index=True)
     if outcome.report.is_file():
         html = outcome.report.read_text(encoding="utf-8", errors="replace")
         iframe = getattr(st, "iframe", None)  # our own report: a full HTML page, shown as it is

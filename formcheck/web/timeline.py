@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from formcheck.coach.words import measure_label
 from formcheck.engine.specs import ExerciseSpec
 from formcheck.engine.summary import Summary
 from formcheck.web.guide import fault_label
@@ -43,6 +44,7 @@ class RuleTimeline:
         y_min: lower end of the value axis.
         y_max: upper end of the value axis.
         cue: the cue spoken for the fault.
+        axis: the value axis title in words.
     """
 
     rule_id: str
@@ -56,6 +58,7 @@ class RuleTimeline:
     y_min: float = 0.0
     y_max: float = 1.0
     cue: str = ""
+    axis: str = ""
 
     @property
     def measured(self) -> bool:
@@ -128,11 +131,12 @@ def rule_timelines(frames: pd.DataFrame, summary: Summary, spec: ExerciseSpec) -
         out.append(
             RuleTimeline(
                 rule_id=rule.id,
-                title=fault_label(rule.id),
+                title=fault_label(rule.id, spec.id),
                 metric=rule.metric,
                 unit=metric.unit,
                 threshold=rule.threshold,
                 fault_when=rule.fault_when.value,
+                axis=measure_label(spec.id, rule.metric, metric.unit),
                 points=pts,
                 intervals=intervals,
                 y_min=float(lo - pad),
@@ -155,7 +159,10 @@ def timeline_chart(tl: RuleTimeline, duration_s: float | None = None) -> Any:
     t_max = duration_s if duration_s else float(tl.points["t_s"].max() or 1.0)
     x = alt.Scale(domain=[0, max(t_max, 1e-3)])
     y = alt.Scale(domain=[tl.y_min, tl.y_max], nice=False)
-    y_title = f"{tl.metric} ({tl.unit})" if tl.unit else tl.metric
+    y_title: str | list[str] = tl.axis or (f"{tl.metric} ({tl.unit})" if tl.unit else tl.metric)
+    if " (" in y_title:  # two lines: the name, then the unit in brackets
+        name, rest = y_title.split(" (", 1)
+        y_title = [name, "(" + rest]
     lo, hi = tl.fault_band
     band = alt.Chart(pd.DataFrame({"y": [lo], "y2": [hi]})).mark_rect(color=FAULT_RED, opacity=0.08).encode(
         y=alt.Y("y:Q", scale=y), y2="y2:Q"

@@ -10,14 +10,19 @@ import pandas as pd
 import streamlit as st
 
 from formcheck.analyze import Analysis, AnalyzeOptions, analyze
+from formcheck.coach.recap import RecapEntry
+from formcheck.coach.routine import is_sided
+from formcheck.coach.words import FIGURE_HELP, score_text, seconds_text
 from formcheck.engine.engine import AUTO
 from formcheck.engine.specs import ExerciseSpec
 from formcheck.errors import FormcheckError, MediaError, ModelNotFoundError
 from formcheck.media import probe_video
+from formcheck.messages import user_message
 from formcheck.outputs import SUFFIXES, file_writers
 from formcheck.web.files import UPLOAD_TYPES, Job, UploadError, check_upload
 from formcheck.web.guide import fault_label
 from formcheck.web.page import MODELS, PageSettings, SessionResources, exercise_label, figures_html
+from formcheck.web.recap_view import RecapWriter
 from formcheck.web.settings import SettingsError, upload_limit_mb
 from formcheck.web.timeline import TimelineWriter, rule_timelines, timeline_chart
 
@@ -37,6 +42,7 @@ class UploadResult:
         job: where its files are.
         analysis: the outcome.
         frames: the per-frame table (:class:`~formcheck.web.timeline.TimelineWriter`).
+        recap: the clip's recap entry for its exercise and main side (None for a photo).
     """
 
     key: tuple
@@ -44,15 +50,16 @@ class UploadResult:
     job: Job
     analysis: Analysis
     frames: pd.DataFrame
+    recap: RecapEntry | None = None
 
 
 def run_analysis(
     job: Job, exercise: str, model: str, mirrored: bool, specs: dict[str, ExerciseSpec]
-) -> tuple[Analysis, pd.DataFrame]:
+) -> tuple[Analysis, pd.DataFrame, RecapEntry | None]:
     """Analyse the stored upload with a progress bar; its files go next to it.
 
     Returns:
-        The analysis and its per-frame table.
+        The analysis, its per-frame table and its recap entry (None for a photo).
     """
     total = 0
     try:
@@ -67,15 +74,25 @@ def run_analysis(
             bar.progress(min(1.0, (index + 1) / total), text=f"Analysing… frame {index + 1} of {total}")
 
     timeline = TimelineWriter()
+    recap = RecapWriter({k: v.name for k, v in specs.items()}, {k: is_sided(v) for k, v in specs.items()})
     try:
         analysis = analyze(job.input, AnalyzeOptions(exercise=exercise, model=model, mirrored=mirrored), specs,
-                           on_frame, writers=[timeline, *file_writers(job.folder)])
+                           on_frame, writers=[timeline, recap, *file_writers(job.folder)])
     finally:
         bar.empty()
-    return analysis, timeline.frames
+    return analysis, timeline.frames, _main_entry(analysis, recap)
 
 
-def _summary(specs: dict[str, ExerciseSpec], analysis: Analysis, requested: str) -> None:
+def _main_entry(analysis: Analysis, writer: RecapWriter) -> RecapEntry | None:
+    """The recap entry of the clip's exercise (its main side); None for a photo."""
+    ex = analysis.summary.exercise
+    if analysis.summary.frames < 2 or writer.recap is None or not ex:
+        return None
+    entries = [e for e in writer.recap.entries if e.exercise == ex]
+    return max(entries, key=lambda e: e.in_position_s) if entries else None
+
+
+def _summary(specs: dict[str, ExerciseSpec], analysis: Analysis, requested: str, entry: RecapEntry | None) -> None:
     s = analysis.summary
     ex = s.exercise
     if not ex:
@@ -89,22 +106,26 @@ def _summary(specs: dict[str, ExerciseSpec], analysis: Analysis, requested: str)
     spec = specs[ex]
     details = [d for d in (s.side and f"{s.side} side", s.view and f"{s.view} view") if d]
     st.subheader(spec.name + (f" ({', '.join(details)})" if details else ""))
-    figures = [
-        ("Form score", "–" if s.score is None else f"{s.score:.0f}/100"),
-        ("Hold", f"{s.hold_s:.1f} s"),
-        ("In position", f"{s.in_position_s:.1f} s"),
-    ]
+    if entry is not None:  # a video: the same figures, with the same definitions, as the live recap
+        figures = [("Good-form hold", seconds_text(entry.good_s)), ("In position", seconds_text(entry.in_position_s)),
+                   ("Form score", score_text(entry.score, bool(entry.faults)))]
+    else:  # a photo: one frame
+        figures = [("Form score", "–" if s.score is None else score_text(s.score, bool(s.faults)))]
     if spec.counter is not None:
         figures.append(("Cat-Cow rounds", str(s.rounds)))
     figures += [(k.replace("_", " ").capitalize(), str(v)) for k, v in s.reports.items()]
     st.markdown(figures_html(figures, "fc-summary"), unsafe_allow_html=True)
+    if entry is not None:
+        if entry.score_note:
+            st.markdown(f"**Why the score:** {entry.score_note}.")
+        st.caption(" ".join([FIGURE_HELP["good_form"], FIGURE_HELP["in_position"], FIGURE_HELP["score"]]))
     if not s.faults:
         st.success("No faults found.")
     cues = {r.id: r.cue for r in spec.rules}
     for fid, fault in s.faults.items():
         spans = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in fault.intervals[:6])
         more = " …" if len(fault.intervals) > 6 else ""
-        st.error(f"**{fault_label(fid)}** for {fault.total_s:.1f} s ({spans}{more}). {cues.get(fid, '')}")
+        st.error(f"**{fault_label(fid, ex)}** for {fault.total_s:.1f} s ({spans}{more}). {cues.get(fid, '')}")
 
 
 def _timelines(specs: dict[str, ExerciseSpec], analysis: Analysis, frames: pd.DataFrame) -> None:
@@ -188,17 +209,17 @@ def render(specs: dict[str, ExerciseSpec], settings: PageSettings, res: SessionR
     if result is None or result.key != key or not result.job.input.is_file():
         job = res.files.new_job(up.name, up.getvalue(), suffix)
         try:
-            analysis, frames = run_analysis(job, settings.exercise, model, mirrored, specs)
+            analysis, frames, recap = run_analysis(job, settings.exercise, model, mirrored, specs)
         except FormcheckError as exc:  # nothing of a failed upload is kept
             res.files.remove_job(job)
             if isinstance(exc, ModelNotFoundError):
-                st.error(f"The pose model is missing: {exc}")
+                st.error(user_message(exc, model))  # one sentence here, the full error in the server log
             elif isinstance(exc, MediaError):
                 st.error(f"Could not read “{up.name}”: {exc}")
             else:
                 st.error(f"Analysis failed: {exc}")
             return
-        result = UploadResult(key, up.name, job, analysis, frames)
+        result = UploadResult(key, up.name, job, analysis, frames, recap)
         res.state[RESULT_KEY] = result
     show_result(specs, result, settings.exercise)
 
@@ -213,7 +234,7 @@ def show_result(specs: dict[str, ExerciseSpec], result: UploadResult, requested:
         elif "image" in a.outputs and a.outputs["image"].is_file():
             st.image(str(a.outputs["image"]), caption=result.name)
     with info_col:
-        _summary(specs, a, requested)
+        _summary(specs, a, requested, result.recap)
         with st.expander("Summary JSON"):
             st.json(a.to_dict(), expanded=False)
     if a.kind == "video":

@@ -59,9 +59,13 @@ class FrameSample:
 
 def sample_from_result(result: Any) -> FrameSample:
     """A :class:`FrameSample` from an engine ``FrameResult``."""
+    metrics = result.metrics
+    bases = {f"{b.metric}_baseline": b.value for b in getattr(result, "baselines", ()) if math.isfinite(b.value)}
+    if bases:  # the engine's personal baselines (the psoas stretch's flat back: back_gap_baseline)
+        metrics = {**metrics, **bases}
     return FrameSample(
         t=result.timestamp_s, exercise=result.exercise, side=result.side, in_position=result.in_position,
-        faults=result.faults, score=result.score, metrics=result.metrics, reports=result.reports,
+        faults=result.faults, score=result.score, metrics=metrics, reports=result.reports,
         rounds=result.rounds,
     )
 

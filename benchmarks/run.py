@@ -455,7 +455,7 @@ def bench_batch(cfg: Config, out: dict) -> None:
                 if took < elapsed:
                     elapsed, res = took, run
             # Clips in which no person is seen are still analysed in full (and counted).
-            errors = [r.get("error") for r in res.records.values() if r.get("error")]
+            errors = [r.error for r in res.records.values() if r.error]
             rows[jobs] = {
                 "seconds": round(elapsed, 2),
                 "clips_per_s": round(len(res.records) / elapsed, 3),

@@ -569,9 +569,12 @@ X264_PARAMS = "subme=1:me=dia:rc-lookahead=5"
 
 
 def _yuv_frame(yuv: np.ndarray) -> av.VideoFrame:
-    """An I420 (H*3/2, W) array as a yuv420p frame, without a copy where PyAV can."""
+    """An I420 (H*3/2, W) array as a yuv420p frame, without a copy where PyAV can.
+
+    Frames 2 pixels high are copied: the encoder refuses their planes in place.
+    """
     from_buffer = getattr(av.VideoFrame, "from_numpy_buffer", None)  # PyAV >= 13
-    if from_buffer is not None:
+    if from_buffer is not None and yuv.shape[0] >= 6:
         return from_buffer(yuv, format="yuv420p")
     return av.VideoFrame.from_ndarray(yuv, format="yuv420p")
 

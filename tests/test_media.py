@@ -497,3 +497,15 @@ def test_is_image_by_content_and_extension(tmp_path: Path) -> None:
     assert not is_image(tmp_path / "not-there.mp4")
     assert ".gif" in VIDEO_EXTENSIONS and ".gif" not in IMAGE_EXTENSIONS
     assert {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"} <= VIDEO_EXTENSIONS
+
+
+@pytest.mark.parametrize("size", [(2, 2), (2000, 1), (5, 3), (64, 48)])
+def test_h264_writer_takes_tiny_and_odd_frames(tmp_path: Path, size: tuple[int, int]) -> None:
+    """Tiny frames are copied for the encoder (it refuses 2-pixel-high planes in place), others are not."""
+    w, h = size
+    path = tmp_path / "tiny.mp4"
+    with H264Writer(path, 10.0, size) as writer:
+        for i in range(3):
+            writer.write(np.full((h, w, 3), 60 * i, np.uint8), timestamp_s=i / 10)
+    frames = [rgb for rgb, _t in iter_video_frames(path)]
+    assert len(frames) == 3 and frames[0].shape[:2] == (h + h % 2, w + w % 2)

@@ -69,3 +69,20 @@ def test_help_lists_every_option() -> None:
 def test_a_long_line_without_newline_is_passed_on_whole() -> None:
     code = "os.write(2, b'x' * 200000)\n"
     assert _stderr_of(code, verbose=False) == b"x" * 200000
+
+
+def test_streamlit_context_warnings_are_dropped() -> None:
+    """Streamlit warns when a worker thread looks for its script context; the page drops that warning."""
+    code = (
+        "import threading\n"
+        "from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx\n"
+        "from formcheck.quiet import quiet_streamlit\n"
+        "def look():\n"
+        "    t = threading.Thread(target=get_script_run_ctx); t.start(); t.join()\n"
+        "look()\n"
+        "print('--', file=sys.stderr, flush=True)\n"
+        "quiet_streamlit()\n"
+        "look()\n"
+    )
+    before, after = _stderr_of(code, verbose=True).split(b"--\n")
+    assert b"missing ScriptRunContext" in before and b"missing ScriptRunContext" not in after

@@ -9,9 +9,11 @@ import streamlit as st
 
 from formcheck.errors import FormcheckError
 from formcheck.web import batch_tab, live_tab, upload_tab
+from formcheck.web.access import require_access
 from formcheck.web.page import cached_specs, session_resources, sidebar
 
 st.set_page_config(page_title="formcheck: pose form checker", page_icon="🧘", layout="wide")
+require_access()  # before anything else is drawn: the token form when the page is served to other devices
 
 try:
     specs = cached_specs()

@@ -177,6 +177,7 @@ def test_batch_tab_runs_the_batch_scorer(webrtc, monkeypatch, tmp_path):
     mod = types.ModuleType("formcheck.batch")
     mod.run_folder = run_folder
     monkeypatch.setitem(sys.modules, "formcheck.batch", mod)
+    monkeypatch.setenv("FORMCHECK_BATCH_ROOT", str(tmp_path))
     at = run_app()
     at.text_input(key="fc_batch_folder").input(str(tmp_path / "missing")).run()
     at.button(key="fc_batch_run").click().run()
@@ -197,6 +198,7 @@ def test_batch_tab_survives_a_broken_batch_scorer(webrtc, monkeypatch, tmp_path)
     mod = types.ModuleType("formcheck.batch")
     mod.run_folder = run_folder
     monkeypatch.setitem(sys.modules, "formcheck.batch", mod)
+    monkeypatch.setenv("FORMCHECK_BATCH_ROOT", str(tmp_path))
     at = run_app()
     at.text_input(key="fc_batch_folder").input(str(tmp_path)).run()
     at.button(key="fc_batch_run").click().run()

@@ -8,7 +8,9 @@ from pathlib import Path
 import streamlit as st
 
 from formcheck.errors import FormcheckError
+from formcheck.web.access import is_served
 from formcheck.web.batch import BatchOutcome, call_runner, find_runner, read_outcome
+from formcheck.web.folder_guard import batch_access, check_no_links_leaving, downloadable, resolve_under
 from formcheck.web.page import MODELS, SessionResources
 
 _LOG = logging.getLogger(__name__)
@@ -16,19 +18,21 @@ OUTCOME_KEY = "batch_outcome"
 REPORT_HEIGHT = 700
 
 
-def check_folder(text: str) -> Path:
-    """The folder to score.
+def check_folder(text: str, root: Path) -> Path:
+    """The folder to score: under ``root`` only (see :mod:`formcheck.web.folder_guard`).
 
     Raises:
-        ValueError: empty, missing, not a folder, or without ``labels.csv``.
+        ValueError: empty, outside ``root`` (``..``, absolute elsewhere, a link leaving it),
+            missing, not a folder, without ``labels.csv``, or holding links that leave ``root``.
     """
     if not text.strip():
-        raise ValueError("Enter the path of a folder that holds labels.csv.")
-    folder = Path(text.strip()).expanduser()
+        raise ValueError(f"Enter the path of a folder under {root} that holds labels.csv.")
+    folder = resolve_under(root, text)
     if not folder.is_dir():
         raise ValueError(f"{folder}: no such folder on the machine running this page.")
     if not (folder / "labels.csv").is_file():
         raise ValueError(f"{folder}: has no labels.csv (see FORM_RULES.md for its columns).")
+    check_no_links_leaving(folder, root)
     return folder
 
 
@@ -39,14 +43,19 @@ def render(res: SessionResources) -> None:
         st.info("Batch scoring is not available in this installation (the `formcheck.batch` scorer was not "
                 "found). Use the Upload tab for single clips.")
         return
+    allowed = batch_access(is_served())
+    if allowed.root is None:
+        st.info(allowed.reason)
+        return
     st.markdown("Score every clip listed in a folder's **labels.csv** against its labels: precision, recall "
-                "and F1 per fault. The folder must be on the machine running this page.")
+                f"and F1 per fault. The folder must be under `{allowed.root}` on the machine running this page.")
     c1, c2 = st.columns([3, 1])
-    text = c1.text_input("Folder with labels.csv", key="fc_batch_folder")
+    text = c1.text_input("Folder with labels.csv (relative to the allowed folder, or absolute inside it)",
+                         key="fc_batch_folder")
     model = c2.selectbox("Pose model", MODELS, index=1, key="fc_batch_model")
     if st.button("Run batch", type="primary", key="fc_batch_run"):
         try:
-            folder = check_folder(text)
+            folder = check_folder(text, allowed.root)
         except ValueError as exc:
             st.error(str(exc))
             return
@@ -84,6 +93,6 @@ def render(res: SessionResources) -> None:
             import streamlit.components.v1 as components  # noqa: PLC0415
 
             components.html(outcome.report_html, height=REPORT_HEIGHT, scrolling=True)
-    for i, path in enumerate(outcome.files):
+    for i, path in enumerate(downloadable(outcome.files, res.files.path / "batch")):
         st.download_button(path.name, data=path.read_bytes, file_name=path.name, on_click="ignore",
                            key=f"dl_batch_{i}")

@@ -125,6 +125,7 @@ def batch_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setitem(sys.modules, "formcheck.batch", mod)
     for name in (ROOT_ENV, TOKEN_ENV, SERVED_ENV):
         monkeypatch.delenv(name, raising=False)
+    (tmp_path / "sessions").mkdir()
     with patched_page(monkeypatch, tmp_path / "sessions"):
         yield calls
 

@@ -15,6 +15,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 from formcheck.engine.engine import AUTO
 from formcheck.engine.specs import ExerciseSpec
 from formcheck.live import LiveSnapshot
+from formcheck.web.capacity import BUSY_TEXT, live_slots
 from formcheck.web.guide import AUTO_GUIDE, guide_markdown
 from formcheck.web.page import PageSettings, SessionResources, figures_html
 from formcheck.web.speech import speech_html
@@ -100,8 +101,12 @@ def render(specs: dict[str, ExerciseSpec], settings: PageSettings, res: SessionR
         was_playing = res.state.get("live_playing", False)
         if was_playing and not playing and not signalling:
             res.processor.release()  # free the model; the next START is a new session
+            live_slots().release(res.slot_key)
             res.speech.reset()
-        if (playing or signalling) and not res.processor.warm:
+        busy = live_slots().full_for(res.slot_key)  # over the live-session cap (formcheck/web/capacity.py)
+        if busy:
+            st.warning(BUSY_TEXT.format(n=live_slots().cap) + " The Upload tab works meanwhile.")
+        if (playing or signalling) and not res.processor.warm and not busy:
             # Load the model while the browser negotiates the stream (about 3 s on a small CPU).
             threading.Thread(target=res.processor.warm_up, name="formcheck-warm-up", daemon=True).start()
         res.state["live_playing"] = playing

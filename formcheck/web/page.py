@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import uuid
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from formcheck.engine.engine import AUTO
 from formcheck.engine.specs import ExerciseSpec, load_specs
 from formcheck.live import LiveOptions, LiveProcessor, make_frame_callback
+from formcheck.web.capacity import gated_callback, live_slots
 from formcheck.web.files import SessionFiles
 from formcheck.web.guide import ordered_ids
 from formcheck.web.janitor import SessionJanitor
@@ -115,21 +117,25 @@ class SessionResources:
             specs, LiveOptions(exercise=settings.exercise, model=settings.live_model,
                                mirror_view=settings.mirror_view)
         )
-        self.callback = make_frame_callback(self.processor)
+        #: This session's key for the live-session cap (formcheck/web/capacity.py).
+        self.slot_key = uuid.uuid4().hex
+        self.callback = gated_callback(make_frame_callback(self.processor), self.slot_key)
         self.files = SessionFiles()
         self.speech = SpeechCooldown(repeat_s=settings.speak_repeat_s)
         self.state: dict[str, Any] = {}
-        self._finalizer = weakref.finalize(self, _release, self.processor, self.files)
+        self._finalizer = weakref.finalize(self, _release, self.processor, self.files, self.slot_key)
 
     def release_all(self) -> None:
-        """Free the pose model and delete the session's files now (both come back on demand)."""
+        """Free the pose model, the live slot and the session's files now (they come back on demand)."""
         self.processor.release()
+        live_slots().release(self.slot_key)
         self.files.cleanup()
         self.state.clear()
 
 
-def _release(processor: LiveProcessor, files: SessionFiles) -> None:
+def _release(processor: LiveProcessor, files: SessionFiles, slot_key: str) -> None:
     processor.close()
+    live_slots().release(slot_key)
     files.cleanup()
 
 

@@ -98,3 +98,11 @@ def test_page_over_the_cap_says_busy_and_loads_no_model(monkeypatch: pytest.Monk
         assert not at.warning and webrtc.warm_up.called
         assert live_slots().in_use() == 0, "the slot is taken by frames, not by drawing the page"
     reset_live_slots()
+
+
+def test_trim_heap_runs_on_glibc() -> None:
+    import platform
+
+    from formcheck.web.heap import trim_heap
+
+    assert trim_heap() is (platform.libc_ver()[0] == "glibc")

@@ -18,6 +18,7 @@ from formcheck.live import LiveOptions, LiveProcessor, make_frame_callback
 from formcheck.web.capacity import gated_callback, live_slots
 from formcheck.web.files import SessionFiles
 from formcheck.web.guide import ordered_ids
+from formcheck.web.heap import trim_heap
 from formcheck.web.janitor import SessionJanitor
 from formcheck.web.settings import IceConfig, ice_config, ice_text_from_env
 from formcheck.web.speech import SpeechCooldown
@@ -129,6 +130,7 @@ class SessionResources:
         """Free the pose model, the live slot and the session's files now (they come back on demand)."""
         self.processor.release()
         live_slots().release(self.slot_key)
+        trim_heap()  # the landmarker's freed memory back to the OS (formcheck/web/heap.py)
         self.files.cleanup()
         self.state.clear()
 
@@ -136,6 +138,7 @@ class SessionResources:
 def _release(processor: LiveProcessor, files: SessionFiles, slot_key: str) -> None:
     processor.close()
     live_slots().release(slot_key)
+    trim_heap()
     files.cleanup()
 
 

@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import base64
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from streamlit_server import free_port, running, streamlit_cmd
 
 from formcheck.models import MODEL_DIR_ENV
 
@@ -116,44 +113,16 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"y4m": y4m, "mp4": mp4}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     tmp = tmp_path_factory.mktemp("server-tmp")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, MODEL_DIR_ENV: str(MODEL_DIR), "TMPDIR": str(tmp)}
     env.pop("FORMCHECK_ICE_SERVERS", None)
-    log = (tmp_path_factory.mktemp("server-log") / "streamlit.log").open("w")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.disconnectedSessionTTL", "2"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log = tmp_path_factory.mktemp("server-log") / "streamlit.log"
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start (see {log.name})")
-            time.sleep(0.3)
-        yield {"url": url, "tmp": tmp, "log": Path(log.name)}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with running(streamlit_cmd(port, "--server.disconnectedSessionTTL", "2"), url, env, log):
+        yield {"url": url, "tmp": tmp, "log": log}
 
 
 @pytest.fixture(scope="module")

@@ -20,31 +20,32 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_browser_page import VIDEO_READY, WEBRTC_IFRAME, _tree_frames, write_y4m
+from streamlit_server import free_port, running, streamlit_cmd
+from test_browser_page import (
+    ARTIFACTS,
+    CHROMIUM,
+    MODEL_DIR,
+    TREE_CLIP,
+    VIDEO_READY,
+    WEBRTC_IFRAME,
+    _tree_frames,
+    write_y4m,
+)
 
 from formcheck.models import MODEL_DIR_ENV
 from formcheck.web.capacity import CAP_ENV
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-MODEL_DIR = Path(os.environ.get(MODEL_DIR_ENV) or SHARED / "models")
-TREE_CLIP = SHARED / "realdata" / "tree" / "yogafitness_treeleft.mp4"
-CHROMIUM = Path(os.environ.get("FORMCHECK_CHROMIUM", "/usr/bin/chromium"))
-ARTIFACTS = ROOT / "test-artifacts"
 #: 5 in the suite (~1.5 min on 2 busy cores); the 20-cycle figures in docs/serving.md are
 #: from FORMCHECK_KILL_CYCLES=20.
 CYCLES = int(os.environ.get("FORMCHECK_KILL_CYCLES", "5"))
 TTL_S = 2
 #: Seconds waited after the TTL before memory is read (the janitor sweeps every 0.5 s here).
-SETTLE_S = float(os.environ.get("FORMCHECK_KILL_SETTLE_S", "20"))
+SETTLE_S = float(os.environ.get("FORMCHECK_KILL_SETTLE_S", "4"))
 SETTLE_MAX_S = 60.0
 #: The thread count must stay the same this long to count as settled.
 STEADY_S = 6.0
@@ -57,14 +58,6 @@ pytestmark = [
     pytest.mark.skipif(not (MODEL_DIR / "pose_landmarker_lite.task").is_file() or not TREE_CLIP.is_file(),
                        reason=f"needs the lite model in {MODEL_DIR} and {TREE_CLIP}"),
 ]
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mb(pid: int) -> float:
@@ -92,36 +85,14 @@ def thread_names(pid: int) -> collections.Counter:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     tmp = tmp_path_factory.mktemp("load-server")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, MODEL_DIR_ENV: str(MODEL_DIR), "TMPDIR": str(tmp), CAP_ENV: "2"}
     for name in ("FORMCHECK_ICE_SERVERS", "FORMCHECK_ACCESS_TOKEN", "FORMCHECK_SERVED"):
         env.pop(name, None)
-    log = (tmp / "streamlit.log").open("w")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.disconnectedSessionTTL", str(TTL_S)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start (see {log.name})")
-            time.sleep(0.3)
+    cmd = streamlit_cmd(port, "--server.disconnectedSessionTTL", str(TTL_S))
+    with running(cmd, url, env, tmp / "streamlit.log") as proc:
         yield {"url": url, "pid": proc.pid}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")

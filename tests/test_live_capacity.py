@@ -106,3 +106,46 @@ def test_trim_heap_runs_on_glibc() -> None:
     from formcheck.web.heap import trim_heap
 
     assert trim_heap() is (platform.libc_ver()[0] == "glibc")
+
+
+def test_stop_stream_closes_the_worker_and_tolerates_anything_else() -> None:
+    from formcheck.web.streams import stop_stream
+
+    class Worker:
+        def __init__(self, fail: bool = False) -> None:
+            self.stopped, self.fail = 0, fail
+
+        def stop(self, timeout: float = 1.0) -> None:
+            if self.fail:
+                raise RuntimeError("event loop is closed")
+            self.stopped += 1
+
+    class Ctx:
+        def __init__(self, worker) -> None:
+            self.worker = worker
+
+        def _get_worker(self):
+            return self.worker
+
+    worker = Worker()
+    assert stop_stream(Ctx(worker)) and worker.stopped == 1
+    assert not stop_stream(Ctx(None)) and not stop_stream(None) and not stop_stream(object())
+    assert not stop_stream(Ctx(Worker(fail=True)))
+
+
+def test_released_session_closes_its_stream(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The janitor's release_all closes the WebRTC connection the Live tab stored in the session."""
+    from unittest import mock
+
+    from formcheck.web.streams import CTX_KEY
+
+    with patched_page(monkeypatch, tmp_path) as webrtc:
+        ctx = fake_webrtc_ctx(playing=True)
+        webrtc.return_value = ctx
+        at = run_app()
+        res = at.session_state["fc_session"]
+        assert res.state[CTX_KEY] is ctx
+        res.release_all()
+    ctx._get_worker.assert_called_once_with()
+    ctx._get_worker.return_value.stop.assert_called_once_with(timeout=mock.ANY)
+    reset_live_slots()

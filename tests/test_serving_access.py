@@ -14,8 +14,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from page_app import APP, ROOT, patched_page
-from streamlit.testing.v1 import AppTest
+from page_app import ROOT, patched_page, run_app
 
 from formcheck.serve import ServeError, ServeOptions, build_launch, cert_fingerprint, describe, make_self_signed
 from formcheck.web import access
@@ -139,17 +138,10 @@ def page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
         yield streamer
 
 
-def _app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
 def test_gate_shows_only_the_token_form_until_the_right_token(page, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     monkeypatch.setenv(SERVED_ENV, "1")
-    at = _app()
+    at = run_app()
     assert len(at.tabs) == 0 and len(at.sidebar.selectbox) == 0, "nothing but the form before the token"
     assert "fc_session" not in at.session_state, "no per-session resources before the token"
     assert not page.called
@@ -166,12 +158,12 @@ def test_gate_shows_only_the_token_form_until_the_right_token(page, monkeypatch:
 
 def test_served_without_a_token_shows_only_an_error(page, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SERVED_ENV, "1")
-    at = _app()
+    at = run_app()
     assert len(at.tabs) == 0 and len(at.text_input) == 0
     assert any("no access token is set" in e.value for e in at.error)
 
 
 def test_local_page_needs_no_token(page) -> None:
-    at = _app()
+    at = run_app()
     assert len(at.tabs) == 3 and [w for w in at.text_input if w.key == "fc_access_token"] == []
     assert os.environ.get(TOKEN_ENV) is None

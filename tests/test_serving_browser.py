@@ -12,16 +12,12 @@ from __future__ import annotations
 import os
 import re
 import socket
-import ssl
-import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from streamlit_server import free_port, running
 
 from formcheck.web.access import SERVED_ENV, TOKEN_ENV
 
@@ -31,13 +27,6 @@ ARTIFACTS = ROOT / "test-artifacts"
 START_TIMEOUT_S = 90
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -60,37 +49,6 @@ def listening_addresses(port: int) -> set[str]:
             else:
                 found.add(socket.inet_ntoa(raw[::-1]))
     return found
-
-
-def _health(url: str) -> bool:
-    ctx = ssl.create_default_context()
-    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE  # our own self-signed certificate
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2, context=ctx) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
-@contextmanager
-def running(cmd: list[str], url: str, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    """Start ``cmd`` (cwd: the repo root), wait until ``url`` answers, stop it afterwards."""
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while not _health(url):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the server did not start: {log.read_text()[-2000:]}")
-                time.sleep(0.3)
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def _env(tmp_path: Path) -> dict[str, str]:

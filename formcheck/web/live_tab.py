@@ -19,6 +19,7 @@ from formcheck.web.capacity import BUSY_TEXT, live_slots
 from formcheck.web.guide import AUTO_GUIDE, guide_markdown
 from formcheck.web.page import PageSettings, SessionResources, figures_html
 from formcheck.web.speech import speech_html
+from formcheck.web.streams import CTX_KEY as STREAM_CTX_KEY
 
 WEBRTC_KEY = "fc-live"
 #: Ask the browser for a modest camera size: the model works at 256x256 anyway.
@@ -95,6 +96,7 @@ def render(specs: dict[str, ExerciseSpec], settings: PageSettings, res: SessionR
             async_processing=True,
             video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": {"width": "100%"}},
         )
+        res.state[STREAM_CTX_KEY] = ctx  # closed by the janitor when the session is gone (web/streams.py)
         state = getattr(ctx, "state", None)
         playing = bool(getattr(state, "playing", False))
         signalling = bool(getattr(state, "signalling", False))

@@ -22,6 +22,8 @@ from formcheck.web.heap import trim_heap
 from formcheck.web.janitor import SessionJanitor
 from formcheck.web.settings import IceConfig, ice_config, ice_text_from_env
 from formcheck.web.speech import SpeechCooldown
+from formcheck.web.streams import CTX_KEY as STREAM_CTX_KEY
+from formcheck.web.streams import stop_stream
 
 MODELS = ("lite", "full", "heavy")
 _SESSION = "fc_session"
@@ -128,6 +130,7 @@ class SessionResources:
 
     def release_all(self) -> None:
         """Free the pose model, the live slot and the session's files now (they come back on demand)."""
+        stop_stream(self.state.get(STREAM_CTX_KEY))  # a killed tab's WebRTC connection, now (web/streams.py)
         self.processor.release()
         live_slots().release(self.slot_key)
         trim_heap()  # the landmarker's freed memory back to the OS (formcheck/web/heap.py)

@@ -47,6 +47,9 @@ TTL_S = 2
 #: Seconds waited after the TTL before memory is read (the janitor sweeps every 0.5 s here).
 SETTLE_S = float(os.environ.get("FORMCHECK_KILL_SETTLE_S", "4"))
 SETTLE_MAX_S = 60.0
+#: Threads the server may have added after the cycles (pool threads kept for reuse), fewer than
+#: the default 5 cycles.
+THREAD_SLACK = 4
 #: The thread count must stay the same this long to count as settled.
 STEADY_S = 6.0
 
@@ -236,4 +239,6 @@ def test_killed_tabs_release_their_landmarker_and_threads(server, browser) -> No
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "live_kill_cycles.json").write_text(json.dumps(figures, indent=2), encoding="utf-8")
     assert end_rss <= base_rss * 1.10, f"memory not released: {figures}"
-    assert end_threads <= base_threads + 2, f"threads left behind: {figures}"
+    # A few threads are made on demand by the server's thread pools and kept for reuse (measured:
+    # +2 after 3 cycles, +3 after 20); a thread left behind per killed tab would exceed this.
+    assert end_threads <= base_threads + THREAD_SLACK, f"threads left behind: {figures}"

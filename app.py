@@ -9,10 +9,12 @@ import streamlit as st
 
 from formcheck.errors import FormcheckError
 from formcheck.web import live_tab, upload_tab
+from formcheck.web.access import require_access
 from formcheck.web.page import session_resources, sidebar, specs_or_stop
 from formcheck.web.routine_view import cached_routines
 
 st.set_page_config(page_title="formcheck: pose form checker", page_icon="🧘", layout="wide")
+require_access()  # before anything else is drawn: the token form when the page is served to other devices
 
 specs = specs_or_stop()
 

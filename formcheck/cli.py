@@ -64,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     y = sub.add_parser("synth", help="render synthetic labelled clips (needs the 'synth' extra)")
     y.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+    from formcheck import serve  # noqa: PLC0415 - stdlib only at import time
+
+    w = sub.add_parser("serve", help="start the web page (this computer only; --lan: HTTPS and a token)")
+    serve.add_arguments(w)
+    m = sub.add_parser("make-cert", help="make a self-signed HTTPS certificate for 'formcheck serve --lan'")
+    m.add_argument("--out", type=Path, default=None, help="folder (default ~/.config/formcheck/tls)")
+    m.add_argument("--host", action="append", default=[], help="another host name or IP the certificate names")
     return parser
 
 
@@ -197,12 +205,24 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return synth_main(args.rest)
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from formcheck.serve import options_from_args, serve  # noqa: PLC0415
+
+    return serve(options_from_args(args))
+
+
+def _cmd_make_cert(args: argparse.Namespace) -> int:
+    from formcheck.serve import make_cert_main  # noqa: PLC0415
+
+    return make_cert_main(args.out, args.host)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     args = build_parser().parse_args(argv)
     commands = {"analyze": _cmd_analyze, "batch": _cmd_batch, "synth": _cmd_synth, "specs": _cmd_specs_check,
-                "history": _cmd_history, "routines": _cmd_routines}
+                "history": _cmd_history, "routines": _cmd_routines, "serve": _cmd_serve, "make-cert": _cmd_make_cert}
     quiet_console(verbose=getattr(args, "verbose", False))
     where = str(args.input) if getattr(args, "input", None) is not None else ""
     return run_guarded(lambda: commands[args.command](args), where=where)

@@ -26,6 +26,7 @@ import numpy as np
 from PIL import ExifTags, Image, ImageOps
 
 from formcheck.errors import MediaError
+from formcheck.media_limits import VideoLimits, video_limits
 
 #: Largest photo :func:`read_image` decodes, in pixels. 100 megapixels already take 300 MB as
 #: RGB, and pose detection gains nothing past ~4000 px on the long side; a small crafted file that
@@ -389,11 +390,40 @@ def _rotation_k(frame: Any, stream: Any) -> int:
 _CV2_ROTATE = {1: cv2.ROTATE_90_COUNTERCLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_CLOCKWISE}
 
 
-def _upright(frame: Any, k: int) -> np.ndarray:
-    rgb = frame.to_ndarray(format="rgb24")
+def _upright(frame: Any, k: int, size: tuple[int, int] | None = None) -> np.ndarray:
+    """The frame as upright RGB; ``size`` (width, height before rotation): scale it there while converting."""
+    if size is not None and size != (frame.width, frame.height):
+        rgb = frame.reformat(width=size[0], height=size[1], format="rgb24", interpolation="AREA").to_ndarray()
+    else:
+        rgb = frame.to_ndarray(format="rgb24")
     if k % 4:
         return cv2.rotate(rgb, _CV2_ROTATE[k % 4])
     return np.ascontiguousarray(rgb)
+
+
+def _check_declared(container: Any, stream: Any, p: Path, limits: VideoLimits) -> None:
+    """Refuse, before decoding anything, a video whose header declares too large frames or too long a run."""
+    ctx = stream.codec_context  # None for a codec FFmpeg does not know: nothing declared
+    width, height = (int(getattr(ctx, "width", 0) or 0), int(getattr(ctx, "height", 0) or 0))
+    limits.check_size(p, width, height)
+    limits.check_length(p, int(stream.frames or 0), _duration_s(container, stream))
+
+
+def _fit(rgb: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Scale ``rgb`` into ``shape`` (height, width, 3) keeping its aspect ratio, padded with black (letterbox).
+
+    Used when a stream changes its frame size midway: every frame keeps the first frame's size
+    (the annotated video has one size) and the body's proportions (the angles) are unchanged.
+    """
+    height, width = shape[:2]
+    h, w = rgb.shape[:2]
+    scale = min(width / w, height / h)
+    new_w, new_h = max(1, min(width, round(w * scale))), max(1, min(height, round(h * scale)))
+    scaled = cv2.resize(rgb, (new_w, new_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    out = np.zeros((height, width, 3), np.uint8)
+    top, left = (height - new_h) // 2, (width - new_w) // 2
+    out[top : top + new_h, left : left + new_w] = scaled
+    return out
 
 
 def _decode_error(p: Path, exc: Exception, frames_done: int) -> MediaError:
@@ -403,18 +433,26 @@ def _decode_error(p: Path, exc: Exception, frames_done: int) -> MediaError:
     )
 
 
-def probe_video(path: str | Path) -> VideoInfo:
+def probe_video(path: str | Path, *, limits: VideoLimits | None = None) -> VideoInfo:
     """Return size, frame rate, length, rotation and codec of a video file.
 
-    The first frame is decoded to read the rotation, so probing a broken file fails here.
+    The first frame is decoded to read the rotation, so probing a broken file fails here. A
+    video whose header declares frames, a frame count or a duration over ``limits`` is refused
+    before that decode.
+
+    Args:
+        path: video file.
+        limits: size and length limits (default: :func:`~formcheck.media_limits.video_limits`).
 
     Raises:
         MediaError: the file is missing, empty, not a video, has no video stream or no
-            decodable frame.
+            decodable frame, or is over the limits.
     """
     p = Path(path)
+    limits = limits if limits is not None else video_limits()
     with _open_input(p) as container:
         stream = _video_stream(container, p)
+        _check_declared(container, stream, p, limits)
         frames = _decode_frames(container, stream, p, strict=False)
         first = next(frames, None)
         frames.close()
@@ -422,6 +460,7 @@ def probe_video(path: str | Path) -> VideoInfo:
             raise MediaError(
                 f"{p}: no video frame could be decoded; the file is corrupt or truncated. Re-export or re-copy it"
             )
+        limits.check_size(p, first.width, first.height, where="decodes to frames of")
         k = _rotation_k(first, stream)
         fps = _average_fps(stream)
         duration = _duration_s(container, stream)
@@ -456,7 +495,7 @@ def _duration_s(container: Any, stream: Any) -> float:
 
 
 def iter_video_frames(
-    path: str | Path, *, strict: bool = False, threads: int = 0
+    path: str | Path, *, strict: bool = False, threads: int = 0, limits: VideoLimits | None = None
 ) -> Iterator[tuple[np.ndarray, float]]:
     """Yield ``(rgb, timestamp_s)`` for every frame of a video, decoded one at a time.
 
@@ -469,6 +508,14 @@ def iter_video_frames(
     Packets that fail to decode (a damaged stretch of the file) are skipped with a logged
     warning unless ``strict``; a truncated file yields the frames before the cut.
 
+    Memory per frame is bounded (``limits``): a video whose header declares frames larger than
+    ``limits.max_pixels``, more than ``limits.max_frames`` frames or a duration over
+    ``limits.max_duration_s`` is refused before anything is decoded; every decoded frame is
+    checked again (a stream can change size midway, or declare nothing), and frames larger
+    than ``limits.max_side`` are downscaled while they are converted to RGB (the pose model
+    works on ~256-pixel crops; landmarks are normalised). All frames have the first frame's
+    output size: a later frame of another size is scaled into it, letterboxed.
+
     Args:
         path: video file.
         strict: raise on the first undecodable packet instead of skipping it.
@@ -476,18 +523,21 @@ def iter_video_frames(
             finish a frame sooner while other cores are idle. 1: one thread, which costs less
             CPU in all (720p H.264: 1.5 instead of 2.0 ms a frame), for when other work keeps
             every core busy, as in a batch with a worker per core. Frames are the same.
+        limits: size and length limits (default: :func:`~formcheck.media_limits.video_limits`).
 
     Raises:
         ValueError: ``threads`` is negative.
         MediaError: the file cannot be opened, has no video stream, no frame decodes, reading
-            fails midway, or (``strict``) a packet is corrupt. Frames decoded before a
-            failure have already been yielded.
+            fails midway, (``strict``) a packet is corrupt, or the video is over ``limits``.
+            Frames decoded before a failure have already been yielded.
     """
     if threads < 0:
         raise ValueError(f"threads must be >= 0 (0: FFmpeg chooses), got {threads}")
     p = Path(path)
+    limits = limits if limits is not None else video_limits()
     with _open_input(p) as container:
         stream = _video_stream(container, p)
+        _check_declared(container, stream, p, limits)
         if threads:
             stream.codec_context.thread_count = threads
         else:
@@ -498,14 +548,26 @@ def iter_video_frames(
         last_t: float | None = None
         k = 0
         count = 0
+        shape: tuple[int, ...] = ()
         for frame in _decode_frames(container, stream, p, strict=strict):
+            if frame.width * frame.height > limits.max_pixels:
+                where = f"changes at frame {count} to frames of" if count else "decodes to frames of"
+                limits.check_size(p, frame.width, frame.height, where=where)
             if count == 0:
                 k = _rotation_k(frame, stream)
             if frame.pts is not None and first_pts is None:
                 first_pts = frame.pts
             last_t = _frame_time(frame.pts, first_pts, time_base, last_t, fps)
             count += 1
-            yield _upright(frame, k), last_t
+            if count > limits.max_frames:
+                limits.check_length(p, count, 0.0, where="has at least")
+            limits.check_length(p, 0, last_t, where="runs for at least")
+            rgb = _upright(frame, k, limits.decode_size(frame.width, frame.height))
+            if count == 1:
+                shape = rgb.shape
+            elif rgb.shape != shape:
+                rgb = _fit(rgb, shape)
+            yield rgb, last_t
         if count == 0:
             raise MediaError(
                 f"{p}: no video frame could be decoded; the file is corrupt or truncated. Re-export or re-copy it"

@@ -6,9 +6,11 @@ import streamlit as st
 
 from formcheck.engine.engine import AUTO
 from formcheck.web import batch_tab
+from formcheck.web.access import require_access
 from formcheck.web.page import PageSettings, exercise_label, session_resources, specs_or_stop
 
 st.set_page_config(page_title="formcheck: batch scoring", page_icon="🧘", layout="wide")
+require_access()  # every page: the token form first when the page is served to other devices
 specs = specs_or_stop()
 st.title("Batch scoring")
 st.caption("For instructors and researchers: analyse every clip of a folder and compare the checker with the "

@@ -16,6 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from formcheck.live import LiveProcessor
+from formcheck.web.capacity import reset_live_slots
 from formcheck.web.settings import ICE_ENV, UPLOAD_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +38,7 @@ def patched_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[mo
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.delenv(ICE_ENV, raising=False)
     monkeypatch.delenv(UPLOAD_ENV, raising=False)
+    reset_live_slots()  # each test starts with no live session holding a slot
     with (
         mock.patch("formcheck.web.live_tab.webrtc_streamer", return_value=fake_webrtc_ctx()) as streamer,
         mock.patch.object(LiveProcessor, "warm_up", autospec=True) as warm_up,

@@ -194,6 +194,7 @@ def test_batch_tab_runs_the_batch_scorer(webrtc, monkeypatch, tmp_path):
         return types.SimpleNamespace(rows=rows, report=out_dir / "report.html")
 
     monkeypatch.setattr(batch_tab, "run_folder", run_folder)
+    monkeypatch.setenv("FORMCHECK_BATCH_ROOT", str(tmp_path))
     at = run_batch_page()
     at.selectbox(key="fc_batch_exercise").set_value("tree_pose").run()
     at.text_input(key="fc_batch_folder").input(str(tmp_path / "missing")).run()
@@ -217,6 +218,7 @@ def test_batch_tab_survives_a_broken_batch_scorer(webrtc, monkeypatch, tmp_path)
         raise TypeError("a bug")
 
     monkeypatch.setattr(batch_tab, "run_folder", run_folder)
+    monkeypatch.setenv("FORMCHECK_BATCH_ROOT", str(tmp_path))
     at = run_batch_page()
     at.text_input(key="fc_batch_folder").input(str(tmp_path)).run()
     at.button(key="fc_batch_run").click().run()

@@ -28,7 +28,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -38,6 +37,7 @@ from formcheck.batch.labels import LabelRow
 from formcheck.batch.progress import REPORT_EVERY, Progress, estimate_frames
 from formcheck.batch.record import BatchRecord, BriefWriter, make_record
 from formcheck.batch.scoring import AUTO, LABELS, run_mode
+from formcheck.batch.supervisor import WorkerSlot, run_supervised
 from formcheck.engine.specs import ExerciseSpec, load_specs
 from formcheck.errors import FormcheckError, MediaError, ModelNotFoundError
 from formcheck.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
@@ -491,46 +491,54 @@ def run_pool(jobs: list[ClipJob], workers: int, progress: Progress | None = None
         with lock:
             return (todo.popleft() if front else todo.pop()) if todo else None
 
-    def feed(pool: ProcessPoolExecutor) -> None:
+    stopping = threading.Event()
+
+    def feed(slot: WorkerSlot) -> None:  # a dead worker is replaced and its clip retried once (supervisor.py)
         try:
             while (job := take(front=True)) is not None:
-                try:
-                    finished.put(pool.submit(process_clip, job).result())
-                except Exception as exc:  # noqa: BLE001 - e.g. BrokenProcessPool: recorded, retried on rerun
-                    msg = f"the worker process failed ({type(exc).__name__}: {exc}); rerun the batch to retry this clip"
-                    record = make_record(job, error=msg, error_kind="internal")
-                    finished.put((record, {"file": job.rel, "exercise_mode": job.mode}))
+                item = run_supervised(slot, process_clip, job, _failed, job.rel, stopping.is_set)
+                if item is None:
+                    break
+                finished.put(item)
         finally:
+            slot.close(kill=stopping.is_set())
             finished.put(None)
 
     helpers = max(1, workers - 1)
     _PROGRESS = progress.add_frames if progress is not None else None
+    slots = [WorkerSlot(ctx, _init_pool_worker, (q,)) for _ in range(helpers)]
+    feeders = [threading.Thread(target=feed, args=(slot,), name="batch-feeder", daemon=True) for slot in slots]
     try:
-        with ProcessPoolExecutor(max_workers=helpers, mp_context=ctx, initializer=_init_pool_worker,
-                                 initargs=(q,)) as pool:
-            feeders = [threading.Thread(target=feed, args=(pool,), name="batch-feeder", daemon=True)
-                       for _ in range(helpers)]
-            for t in feeders:
-                t.start()
-            active = len(feeders)
-            try:
-                while True:
-                    while active and (not finished.empty() or not todo):
-                        item = finished.get()
-                        if item is None:
-                            active -= 1
-                        else:
-                            yield item
-                    job = take(front=False)  # the pool works from the front
-                    if job is None and not active:
-                        break
-                    if job is not None:
-                        yield process_clip(job)
-            finally:
-                with lock:
-                    todo.clear()  # on Ctrl-C or an error: the feeders stop after their current job
+        for t in feeders:
+            t.start()
+        active = len(feeders)
+        while True:
+            while active and (not finished.empty() or not todo):
+                item = finished.get()
+                if item is None:
+                    active -= 1
+                else:
+                    yield item
+            job = take(front=False)  # the pool works from the front
+            if job is None and not active:
+                break
+            if job is not None:
+                yield process_clip(job)
     finally:
+        with lock:
+            todo.clear()
+        if any(t.is_alive() for t in feeders):  # Ctrl-C or an error: stop the workers, abandon their clips
+            stopping.set()
+            for slot in slots:
+                slot.close(kill=True)
+        for t in feeders:
+            t.join()
         _PROGRESS = None
+
+
+def _failed(job: ClipJob, message: str, kind: str) -> tuple[BatchRecord, dict]:
+    """The (record, timing) of a job whose worker failed (see :func:`~formcheck.batch.supervisor.run_supervised`)."""
+    return make_record(job, error=message, error_kind=kind), {"file": job.rel, "exercise_mode": job.mode}
 
 
 def default_jobs() -> int:

@@ -10,6 +10,8 @@ import streamlit as st
 from formcheck.batch import run_folder
 from formcheck.batch.cli import BatchOutcome
 from formcheck.errors import FormcheckError
+from formcheck.web.access import is_served
+from formcheck.web.folder_guard import batch_access, check_no_links_leaving, downloadable, resolve_under
 from formcheck.web.page import MODELS, SessionResources
 from formcheck.web.tables import arrow_safe
 
@@ -20,25 +22,28 @@ REPORT_HEIGHT = 700
 DOWNLOAD_SUFFIXES = (".html", ".csv", ".json")
 
 
-def check_folder(text: str) -> Path:
-    """The folder to score.
+def check_folder(text: str, root: Path) -> Path:
+    """The folder to score: under ``root`` only (see :mod:`formcheck.web.folder_guard`).
 
     Raises:
-        ValueError: empty, missing, not a folder, or without ``labels.csv``.
+        ValueError: empty, outside ``root`` (``..``, absolute elsewhere, a link leaving it),
+            missing, not a folder, without ``labels.csv``, or holding links that leave ``root``.
     """
     if not text.strip():
-        raise ValueError("Enter the path of a folder that holds labels.csv.")
-    folder = Path(text.strip()).expanduser()
+        raise ValueError(f"Enter the path of a folder under {root} that holds labels.csv.")
+    folder = resolve_under(root, text)
     if not folder.is_dir():
         raise ValueError(f"{folder}: no such folder on the machine running this page.")
     if not (folder / "labels.csv").is_file():
         raise ValueError(f"{folder}: has no labels.csv (see FORM_RULES.md for its columns).")
+    check_no_links_leaving(folder, root)
     return folder
 
 
 def downloads(out_dir: Path) -> list[Path]:
-    """The batch's result files to offer as downloads (tables, metrics, report)."""
-    return sorted(p for p in out_dir.iterdir() if p.is_file() and p.suffix.lower() in DOWNLOAD_SUFFIXES)
+    """The batch's result files to offer as downloads (tables, metrics, report), never outside ``out_dir``."""
+    files = [p for p in out_dir.iterdir() if p.is_file() and p.suffix.lower() in DOWNLOAD_SUFFIXES]
+    return downloadable(sorted(files), out_dir)
 
 
 def render(res: SessionResources, exercise: str = "auto") -> None:
@@ -48,14 +53,19 @@ def render(res: SessionResources, exercise: str = "auto") -> None:
         res: this browser session's resources (its private folder for the outputs).
         exercise: judge every clip as this exercise, "auto", or "labels" (each row's own).
     """
+    allowed = batch_access(is_served())
+    if allowed.root is None:
+        st.info(allowed.reason)
+        return
     st.markdown("Score every clip listed in a folder's **labels.csv** against its labels: precision, recall "
-                "and F1 per fault. The folder must be on the machine running this page.")
+                f"and F1 per fault. The folder must be under `{allowed.root}` on the machine running this page.")
     c1, c2 = st.columns([3, 1])
-    text = c1.text_input("Folder with labels.csv", key="fc_batch_folder")
+    text = c1.text_input("Folder with labels.csv (relative to the allowed folder, or absolute inside it)",
+                         key="fc_batch_folder")
     model = c2.selectbox("Pose model", MODELS, index=1, key="fc_batch_model")
     if st.button("Run batch", type="primary", key="fc_batch_run"):
         try:
-            folder = check_folder(text)
+            folder = check_folder(text, allowed.root)
         except ValueError as exc:
             st.error(str(exc))
             return

@@ -18,6 +18,7 @@ from formcheck.coach.machine import Phase
 from formcheck.engine.engine import AUTO
 from formcheck.engine.specs import ExerciseSpec
 from formcheck.live import LiveSnapshot
+from formcheck.web.capacity import BUSY_TEXT, live_slots
 from formcheck.web.guide import AUTO_GUIDE, fault_label, guide_markdown, instructor_markdown
 from formcheck.web.page import PageSettings, SessionResources, figures_html
 from formcheck.web.recap_view import render_recap
@@ -29,6 +30,7 @@ from formcheck.web.routine_view import (
     steps_markdown,
 )
 from formcheck.web.speech import speech_html
+from formcheck.web.streams import CTX_KEY as STREAM_CTX_KEY
 
 WEBRTC_KEY = "fc-live"
 #: Ask the browser for a modest camera size: the model works at 256x256 anyway.
@@ -178,15 +180,20 @@ def render(specs: dict[str, ExerciseSpec], settings: PageSettings, res: SessionR
             async_processing=True,
             video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": {"width": "100%"}},
         )
+        res.state[STREAM_CTX_KEY] = ctx  # closed by the janitor when the session is gone (web/streams.py)
         state = getattr(ctx, "state", None)
         playing = bool(getattr(state, "playing", False))
         signalling = bool(getattr(state, "signalling", False))
         was_playing = res.state.get("live_playing", False)
         if was_playing and not playing and not signalling:
             res.processor.release()  # free the model; the next START is a new session
+            live_slots().release(res.slot_key)
             res.speech.reset()
             res.coach.stop()  # the session's recap (saved to the history)
-        if (playing or signalling) and not res.processor.warm:
+        busy = live_slots().full_for(res.slot_key)  # over the live-session cap (formcheck/web/capacity.py)
+        if busy:
+            st.warning(BUSY_TEXT.format(n=live_slots().cap) + " The Upload tab works meanwhile.")
+        if (playing or signalling) and not res.processor.warm and not busy:
             # Load the model while the browser negotiates the stream (about 3 s on a small CPU).
             threading.Thread(target=res.processor.warm_up, name="formcheck-warm-up", daemon=True).start()
         res.state["live_playing"] = playing

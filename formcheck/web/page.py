@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import html
+import uuid
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -19,11 +21,15 @@ from formcheck.history import default_store
 from formcheck.live import LiveOptions, LiveProcessor, make_frame_callback
 from formcheck.models import MODEL_NAMES
 from formcheck.quiet import quiet_streamlit
+from formcheck.web.capacity import gated_callback, live_slots
 from formcheck.web.files import SessionFiles
 from formcheck.web.guide import ordered_ids
+from formcheck.web.heap import trim_heap
 from formcheck.web.janitor import SessionJanitor
 from formcheck.web.settings import IceConfig, ice_config, ice_text_from_env
 from formcheck.web.speech import SpeechCooldown
+from formcheck.web.streams import CTX_KEY as STREAM_CTX_KEY
+from formcheck.web.streams import stop_stream
 
 MODELS = MODEL_NAMES
 _SESSION = "fc_session"
@@ -156,7 +162,9 @@ class SessionResources:
             specs, LiveOptions(exercise=settings.exercise, model=settings.live_model,
                                mirror_view=settings.mirror_view)
         )
-        self.callback = make_frame_callback(self.processor)
+        #: This session's key for the live-session cap (formcheck/web/capacity.py).
+        self.slot_key = uuid.uuid4().hex
+        self.callback = gated_callback(make_frame_callback(self.processor), self.slot_key)
         self.files = SessionFiles()
         self.speech = SpeechCooldown(repeat_s=settings.speak_repeat_s)
         self.state: dict[str, Any] = {}
@@ -164,24 +172,34 @@ class SessionResources:
         self._save_history = save = [settings.save_history]
         self.coach = LiveCoach(
             {k: v.name for k, v in specs.items()}, {k: is_sided(v) for k, v in specs.items()},
-            lambda exercise: self.processor.set_options(exercise=exercise),
+            functools.partial(_set_exercise, self.processor),
             lambda: default_store() if save[0] else None,
         )
         self.processor.on_result = self.coach.on_result
-        self._finalizer = weakref.finalize(self, _release, self.processor, self.files, self.coach)
+        self._finalizer = weakref.finalize(self, _release, self.processor, self.files, self.slot_key, self.coach)
 
     def release_all(self) -> None:
-        """Save the session being recorded, free the pose model and delete the session's files now
-        (all come back on demand)."""
+        """Save the session being recorded, free the pose model, the live slot and the session's files
+        now (all come back on demand)."""
         self.coach.stop()  # a tab closed mid-session still leaves its recap in the history
+        stop_stream(self.state.get(STREAM_CTX_KEY))  # a killed tab's WebRTC connection, now (web/streams.py)
         self.processor.release()
+        live_slots().release(self.slot_key)
+        trim_heap()  # the landmarker's freed memory back to the OS (formcheck/web/heap.py)
         self.files.cleanup()
         self.state.clear()
 
 
-def _release(processor: LiveProcessor, files: SessionFiles, coach: LiveCoach) -> None:
+def _set_exercise(processor: LiveProcessor, exercise: str) -> None:
+    """The coach's routine switches the exercise judged (bound to the processor, not the session)."""
+    processor.set_options(exercise=exercise)
+
+
+def _release(processor: LiveProcessor, files: SessionFiles, slot_key: str, coach: LiveCoach) -> None:
     coach.stop()
     processor.close()
+    live_slots().release(slot_key)
+    trim_heap()
     files.cleanup()
 
 

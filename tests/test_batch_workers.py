@@ -205,7 +205,7 @@ def test_dask_worker_killed_is_restarted_retried_once_then_recorded(clips: Path,
         with killing(POISON, limit=2) as killer:
             result = run_batch(_opts(clips, tmp_path / "out", scheduler=cluster.scheduler_address))
         with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
-            client.wait_for_workers(2, timeout=60)  # the nannies restarted the killed workers
+            client.wait_for_workers(2, timeout=120)  # the nannies restarted the killed workers
             alive = len(client.scheduler_info()["workers"])
     assert len(killer.killed) == 2 and alive == 2
     _check(result, serial, poison_ok=False)

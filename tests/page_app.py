@@ -47,9 +47,14 @@ def patched_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[mo
         yield streamer
 
 
-def run_app() -> AppTest:
-    """Run ``app.py`` once in AppTest; fail on any exception the page raised."""
-    at = AppTest.from_file(APP, default_timeout=90)
+def run_app(page: str | None = None) -> AppTest:
+    """Run ``app.py`` (or one of ``pages/``) once in AppTest; fail on any exception the page raised."""
+    at = AppTest.from_file(page or APP, default_timeout=90)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
+
+
+def run_batch_page() -> AppTest:
+    """Run the Batch page (``pages/1_Batch.py``) once."""
+    return run_app(str(Path(APP).parent / "pages" / "1_Batch.py"))

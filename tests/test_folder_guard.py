@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import sys
 import types
 from pathlib import Path
 
 import pytest
-from page_app import patched_page, run_app
+from page_app import patched_page, run_batch_page
 
 from formcheck.web.access import SERVED_ENV, TOKEN_ENV
 from formcheck.web.folder_guard import (
@@ -112,17 +111,17 @@ def batch_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     calls: list[Path] = []
     secret = tmp_path / "outside" / "secret.mp4"
 
-    def run_folder(path, out_dir=None, on_progress=None):
+    def run_folder(path, *, out_dir, model, exercise, on_progress):
         calls.append(Path(path))
-        (out_dir / "report.md").write_text("## Batch report", encoding="utf-8")
+        (out_dir / "report.html").write_text("<html>Batch report</html>", encoding="utf-8")
         (out_dir / "clips.csv").write_text("file\na.mp4\n", encoding="utf-8")
         if not (out_dir / "leak.csv").is_symlink():
             (out_dir / "leak.csv").symlink_to(secret)
-        return [{"file": "a.mp4"}]
+        return types.SimpleNamespace(rows=[{"file": "a.mp4"}], report=out_dir / "report.html")
 
-    mod = types.ModuleType("formcheck.batch")
-    mod.run_folder = run_folder
-    monkeypatch.setitem(sys.modules, "formcheck.batch", mod)
+    from formcheck.web import batch_tab  # noqa: PLC0415
+
+    monkeypatch.setattr(batch_tab, "run_folder", run_folder)
     for name in (ROOT_ENV, TOKEN_ENV, SERVED_ENV):
         monkeypatch.delenv(name, raising=False)
     (tmp_path / "sessions").mkdir()
@@ -138,7 +137,7 @@ def _run(at, text: str):
 
 
 def test_page_batch_tab_is_off_by_default(batch_page) -> None:
-    at = run_app()
+    at = run_batch_page()
     assert any(ROOT_ENV in i.value for i in at.info)
     assert [w for w in at.text_input if w.key == "fc_batch_folder"] == []
 
@@ -148,7 +147,7 @@ def test_page_batch_tab_is_off_when_served(batch_page, tree, monkeypatch: pytest
     monkeypatch.setenv(SERVED_ENV, "1")
     monkeypatch.setenv(TOKEN_ENV, "a-long-enough-token")
     monkeypatch.setattr("formcheck.web.access.require_access", lambda: None)  # gate tested elsewhere
-    at = run_app()
+    at = run_batch_page()
     assert any("shared on the network" in i.value for i in at.info)
     assert [w for w in at.text_input if w.key == "fc_batch_folder"] == []
 
@@ -160,7 +159,7 @@ def test_page_batch_tab_refuses_escapes_and_offers_only_its_outputs(
     for folder in (root / "clips", tree["outside"]):
         (folder / "labels.csv").write_text("file,exercise,faults\n", encoding="utf-8")
     monkeypatch.setenv(ROOT_ENV, str(root))
-    at = run_app()
+    at = run_batch_page()
     assert any(str(root.resolve()) in m.value for m in at.markdown)
     for text, why in (("../outside", "'..' is not allowed"), (str(tree["outside"]), "outside the allowed folder"),
                       ("to_outside", "through a symbolic link")):
@@ -173,4 +172,4 @@ def test_page_batch_tab_refuses_escapes_and_offers_only_its_outputs(
     assert _run(at, "clips") == []
     assert batch_page == [(root / "clips").resolve()]
     labels = [b.label for b in at.get("download_button")]
-    assert "clips.csv" in labels and "report.md" in labels and "leak.csv" not in labels, labels
+    assert "clips.csv" in labels and "report.html" in labels and "leak.csv" not in labels, labels

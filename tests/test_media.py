@@ -500,8 +500,11 @@ def test_is_image_by_content_and_extension(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("size", [(2, 2), (2000, 1), (5, 3), (64, 48)])
-def test_h264_writer_takes_tiny_and_odd_frames(tmp_path: Path, size: tuple[int, int]) -> None:
+def test_h264_writer_takes_tiny_and_odd_frames(
+    tmp_path: Path, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Tiny frames are copied for the encoder (it refuses 2-pixel-high planes in place), others are not."""
+    monkeypatch.setenv("FORMCHECK_DECODE_MAX_SIDE", "0")  # read back at the written size (2000 px wide)
     w, h = size
     path = tmp_path / "tiny.mp4"
     with H264Writer(path, 10.0, size) as writer:

@@ -151,9 +151,9 @@ def test_gate_shows_only_the_token_form_until_the_right_token(page, monkeypatch:
     at.text_input(key="fc_access_token").input(TOKEN)
     at.button[0].click().run()
     assert not at.exception
-    assert [t.label for t in at.tabs] == ["Live camera", "Upload a recording", "Batch"]
+    assert [t.label for t in at.tabs] == ["Live camera", "Upload a recording"]
     at.run()  # remembered for the session
-    assert len(at.tabs) == 3
+    assert len(at.tabs) == 2
 
 
 def test_served_without_a_token_shows_only_an_error(page, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,5 +165,5 @@ def test_served_without_a_token_shows_only_an_error(page, monkeypatch: pytest.Mo
 
 def test_local_page_needs_no_token(page) -> None:
     at = run_app()
-    assert len(at.tabs) == 3 and [w for w in at.text_input if w.key == "fc_access_token"] == []
+    assert len(at.tabs) == 2 and [w for w in at.text_input if w.key == "fc_access_token"] == []
     assert os.environ.get(TOKEN_ENV) is None

@@ -214,15 +214,20 @@ class HistoryStore:
         for attempt in range(2):
             why = ""
             try:
-                con = self._raw_connect()
-                try:
-                    why = self._check(con)
-                    if not why:
+                if self.path.exists():  # checked read-only: a foreign file is set aside byte for byte
+                    ro = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+                    try:
+                        why = self._check(ro)
+                    finally:
+                        ro.close()
+                if not why:
+                    con = self._raw_connect()
+                    try:
                         con.execute("PRAGMA journal_mode = WAL")
                         self._migrate(con)
                         return
-                finally:
-                    con.close()
+                    finally:
+                        con.close()
             except sqlite3.DatabaseError as exc:
                 if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
                     raise HistoryError(f"the history {self.path} is busy: {exc}") from exc

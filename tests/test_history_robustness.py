@@ -192,9 +192,6 @@ def test_a_foreign_database_is_set_aside_with_its_data(tmp_path: Path) -> None:
     assert [r.uid for r in store.sessions()] == ["fresh"]
 
 
-@pytest.mark.xfail(strict=True, reason="open item (coach's history.py): the check opens a foreign WAL database "
-                   "read-write, so SQLite checkpoints its -wal into it and deletes the -wal before it is set aside; "
-                   "opening it with mode=ro for the check would keep the file byte for byte")
 def test_a_foreign_database_is_set_aside_byte_for_byte_with_its_wal(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     _foreign_with_wal(path)

@@ -81,7 +81,7 @@ def serial(clips: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, s
         result = run_batch(_opts(clips, out, jobs=1))
     finally:
         mp.undo()
-    assert all(r["error"] is None for r in result.records.values())
+    assert all(r.error is None for r in result.records.values())
     return {rel: dumps(rec) for (rel, _mode), rec in result.records.items()}
 
 
@@ -160,9 +160,9 @@ def _check(result, serial: dict[str, str], poison_ok: bool) -> None:
             assert dumps(got[rel]) == line, f"{rel} differs from the serial run"
     if not poison_ok:
         rec = got[POISON]
-        assert rec["error_kind"] == WORKER_DIED and rec["frames"] == 0
-        pool_msg = "SIGKILL" in rec["error"] and "each of 2 attempts" in rec["error"]
-        assert pool_msg or "Dask worker died" in rec["error"], rec["error"]
+        assert rec.error_kind == WORKER_DIED and rec.frames == 0
+        pool_msg = "SIGKILL" in rec.error and "each of 2 attempts" in rec.error
+        assert pool_msg or "Dask worker died" in rec.error, rec.error
 
 
 # -- local pool ------------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def test_pool_worker_killed_every_time_records_the_clip_and_finishes_the_rest(
         result = run_batch(_opts(clips, tmp_path / "out", jobs=2))
     assert len(killer.killed) == 2, "killed on the first try and on the retry"
     _check(result, serial, poison_ok=False)
-    print(f"poison record: {result.records[(POISON, 'auto')]['error']}")
+    print(f"poison record: {result.records[(POISON, 'auto')].error}")
     rerun = run_batch(_opts(clips, tmp_path / "out", jobs=1))  # worker_died is not cached: retried
     assert rerun.analysed == 1 and dumps(rerun.records[(POISON, "auto")]) == serial[POISON]
 
@@ -209,7 +209,7 @@ def test_dask_worker_killed_is_restarted_retried_once_then_recorded(clips: Path,
             alive = len(client.scheduler_info()["workers"])
     assert len(killer.killed) == 2 and alive == 2
     _check(result, serial, poison_ok=False)
-    print(f"poison record (Dask): {result.records[(POISON, 'auto')]['error']}")
+    print(f"poison record (Dask): {result.records[(POISON, 'auto')].error}")
 
 
 # -- the supervisor alone --------------------------------------------------------------------

@@ -251,7 +251,8 @@ def test_real_model_tree_pose_good_form_same_side_either_view(specs, mirror):
         for i, rgb in enumerate(_tree_frames()):
             out = proc.process(rgb, i / 24)
         snap = proc.snapshot()
-        assert snap.in_position and snap.cue.startswith("Good form"), snap
+        # Good form, or (still in its first seconds) good while its own starting hip line is measured.
+        assert snap.in_position and snap.cue.startswith(("Good form", "Good. Hold still")), snap
         assert snap.hold_s > 0.5 and snap.fps > 0 and snap.latency_ms > 0
         assert out.shape == (240, 320, 3)
         side = proc._engine.sessions["tree_pose"].side_tracker.side  # noqa: SLF001 - the side the engine chose

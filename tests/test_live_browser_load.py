@@ -25,16 +25,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_util import write_y4m
 from streamlit_server import free_port, running, streamlit_cmd
 from test_browser_page import (
     ARTIFACTS,
     CHROMIUM,
+    FPS,
     MODEL_DIR,
     TREE_CLIP,
     VIDEO_READY,
     WEBRTC_IFRAME,
     _tree_frames,
-    write_y4m,
 )
 
 from formcheck.models import MODEL_DIR_ENV
@@ -101,7 +102,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     sync_api = pytest.importorskip("playwright.sync_api")
-    y4m = write_y4m(tmp_path_factory.mktemp("cam") / "tree.y4m", _tree_frames())
+    y4m = write_y4m(tmp_path_factory.mktemp("cam") / "tree.y4m", _tree_frames(), FPS)
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=str(CHROMIUM),

@@ -34,19 +34,6 @@ def condition_score(cond: Condition, values: dict[str, float]) -> float:
     return 1.0 / (1.0 + math.exp(-(50.0 if z > 50.0 else -50.0 if z < -50.0 else z)))
 
 
-def exercise_score(spec: ExerciseSpec, values: dict[str, float], *, staying: bool = False) -> float:
-    """How well the values match the spec's conditions, 0..1.
-
-    Args:
-        spec: the exercise.
-        values: its metric values.
-        staying: score the ``position`` conditions only (to stay in an exercise already
-            recognised); otherwise ``position`` and ``recognize`` (to enter it).
-    """
-    conds = spec.position if staying else spec.position + spec.recognize
-    return min((condition_score(c, values) for c in conds), default=0.0)
-
-
 @dataclass(frozen=True)
 class RecognizerOptions:
     """Recognition settings.
@@ -118,7 +105,7 @@ class ExerciseRecognizer:
             values = ev.update(frame, side)
             position = [condition_score(c, values) for c in spec.position]
             signature = position + [condition_score(c, values) for c in spec.recognize]
-            # The same as exercise_score(spec, values) and (..., staying=True), each condition once.
+            # Entry: the position and recognize conditions; staying: the position conditions alone.
             stay = min(position, default=0.0)
             for r in spec.rules:
                 if r.breaks and stay < 0.5:  # a fault that breaks the position keeps a followed exercise

@@ -7,7 +7,6 @@ and keeps the per-exercise state. Pure numpy + stdlib.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass, field
 
 from formcheck.engine.baseline import BaselineState, BaselineTracker
@@ -487,8 +486,3 @@ def _body_scale_px(rows: list) -> float:
         if math.isfinite(a[0]) and math.isfinite(b[0])
     ]
     return max(lengths) if lengths else float("nan")
-
-
-def majority(labels: list[str]) -> str:
-    """The most common label ('' for none)."""
-    return Counter(labels).most_common(1)[0][0] if labels else ""

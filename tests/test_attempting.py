@@ -137,3 +137,14 @@ def test_tree_pose_from_the_side_sees_the_standing_knee() -> None:
     side = build_pose(tree_body(standing_knee=150.0), "oblique")
     r = feed_all(engine(TREE), side, seconds=3.0, fps=15)[-1]
     assert "standing_knee_bent" in r.faults
+
+
+def test_swapped_left_right_labels_are_not_a_transition() -> None:
+    """MediaPipe swapping a lying body's side labels between frames is not movement for the
+    transition detector (the session sees the poses as given; the smoother in front of it still
+    blends a swap over a few frames)."""
+    pose = correct_pose("psoas_stretch")
+    swapped = pose.mirrored()  # the same pixels, the left/right labels exchanged
+    results = feed_all(ExerciseSession(spec("psoas_stretch")), lambda t: swapped if int(t * 4) % 2 else pose,
+                       seconds=6.0, fps=15)
+    assert not any(r.settling for r in results if r.timestamp_s > 1.5)

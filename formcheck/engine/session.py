@@ -43,9 +43,8 @@ BASELINE_CUE = Cue("Good. Hold still a moment: measuring your own starting posit
 #: Frame gaps longer than this do not add to the hold time, in seconds.
 MAX_HOLD_STEP_S = 0.5
 #: Landmarks whose movement tells a transition or a camera cut from a still hold.
-_BODY_POINTS = tuple(
-    POINT_INDEX[f"{side}_{part}"]
-    for side in ("left", "right")
+_BODY_PAIRS = tuple(
+    (POINT_INDEX[f"left_{part}"], POINT_INDEX[f"right_{part}"])
     for part in ("shoulder", "hip", "knee", "ankle", "wrist", "elbow")
 )
 
@@ -80,7 +79,7 @@ class SessionOptions:
     side_margin: float = 0.15
     settle_s: float = 1.0
     resettle_s: float = 0.5
-    transition_speed: float = 2.0
+    transition_speed: float = 3.0
     cues: CueOptions = field(default_factory=CueOptions)
 
 
@@ -261,22 +260,31 @@ class ExerciseSession:
         return "body"
 
     def _moving(self, frame: PoseFrame, t: float) -> bool:
-        """Whether the body moves like a transition or a camera cut (see ``transition_speed``)."""
+        """Whether the body moves like a transition or a camera cut (see ``transition_speed``).
+
+        Each left/right pair of landmarks is matched to the last frame's either way round, so
+        MediaPipe swapping the two sides' labels (common for a body lying sideways to the
+        camera) is not movement.
+        """
         rows = self.metrics.point_rows(frame)
-        pts = [rows[i] for i in _BODY_POINTS]
+        pts = [(rows[a], rows[b]) for a, b in _BODY_PAIRS]
         last, self._last_body = self._last_body, (t, pts)
         if last is None or t <= last[0]:
             return False
         scale = _body_scale_px(rows)
         if not math.isfinite(scale) or scale <= 0:
             return False
-        speeds = sorted(
-            math.hypot(a[0] - b[0], a[1] - b[1])
-            for a, b in zip(pts, last[1], strict=True)
-            if math.isfinite(a[0]) and math.isfinite(b[0])
-        )
+        speeds: list[float] = []
+        for (l_now, r_now), (l_was, r_was) in zip(pts, last[1], strict=True):
+            if all(math.isfinite(p[0]) for p in (l_now, r_now, l_was, r_was)):
+                same = _dist(l_now, l_was) + _dist(r_now, r_was)
+                swapped = _dist(l_now, r_was) + _dist(r_now, l_was)
+                speeds += [min(same, swapped) / 2] * 2
+            else:
+                speeds += [_dist(a, b) for a, b in ((l_now, l_was), (r_now, r_was)) if math.isfinite(a[0] + b[0])]
         if len(speeds) < 4:
             return False
+        speeds.sort()
         return speeds[(3 * len(speeds)) // 4] / scale / (t - last[0]) > self.options.transition_speed
 
     def _breaking_rules(self, values: dict[str, float]) -> list[str]:
@@ -348,10 +356,11 @@ class ExerciseSession:
         side = ""
         if self.side_tracker and spec.side:
             side = self.side_tracker.update(*self.metrics.side_values(frame))
-        if side != self._side:  # the other side: its own baseline
+        if side != self._side:  # the other side: its own baseline (of a metric that depends on the side)
             self._side = side
             for b in self.baselines.values():
-                b.reset()
+                if spec.metrics[b.spec.metric].sided:
+                    b.reset()
         values = self.metrics.update(frame, side or "left")
         view = self.view_tracker.update(frame)
         vis_reason = self._visibility_reason(frame, side)
@@ -373,7 +382,7 @@ class ExerciseSession:
         # A photo has no baseline: one frame cannot show the person's own reference posture.
         bases = () if self.options.instant else tuple(
             tr.update(values.get(tr.spec.metric, float("nan")), t,
-                      reference=in_position and not settling and view.value in spec.views)
+                      reference=in_position and not entering and view.value in spec.views)
             for tr in self.baselines.values()
         )
         base_of = {r.id: self.baselines[r.baseline].value for r in spec.rules if r.baseline}
@@ -472,6 +481,10 @@ class ExerciseSession:
             if all(c.holds(values) is True for c in case.when):
                 return case.label
         return rep.default
+
+
+def _dist(a: list[float], b: list[float]) -> float:
+    return math.hypot(a[0] - b[0], a[1] - b[1])
 
 
 def _body_scale_px(rows: list) -> float:

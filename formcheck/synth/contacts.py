@@ -192,7 +192,8 @@ def solve_contacts(model: BodyModel, exercise: str, key: str, pose: Pose, side: 
         key: ``"entry"``, ``"position"`` or a fault id (which keyframe this is).
         pose: The sided keyframe.
         side: Active side, ``"left"``/``"right"``.
-        **opts: ``foot`` ("thigh"/"calf") and ``arms`` for the tree pose.
+        **opts: ``foot`` ("thigh"/"calf") and ``arms`` (tree pose variants; psoas ``floor``:
+            the hands stay on the floor instead of hugging the shin).
 
     Returns:
         The solved pose.
@@ -204,7 +205,7 @@ def solve_contacts(model: BodyModel, exercise: str, key: str, pose: Pose, side: 
     if exercise in ("constructive_rest", "psoas_stretch", "savasana"):
         if not (exercise == "psoas_stretch" and key != "entry"):
             pose = _feet_flat_lying(model, pose, (a, o))
-        if exercise == "psoas_stretch" and key != "entry":
+        if exercise == "psoas_stretch" and key != "entry" and opts.get("arms") != "floor":
             pose = _hands_on_shin(model, pose, a)
         if exercise == "psoas_stretch" and key == "extended_leg_bent":
             flat = dict(pose, **{f"knee_flex_{o}": 0.0, f"hip_flex_{o}": 0.0})

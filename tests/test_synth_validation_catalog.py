@@ -166,3 +166,12 @@ def test_labels_windows(clips, tmp_path) -> None:
         if c.fault:
             window = [r for r in rs if r["faults"]]
             assert len(window) == 1 and float(window[0]["end_s"]) - float(window[0]["start_s"]) >= 2.0
+
+
+def test_cli_lists_the_validation_set(capsys) -> None:
+    from formcheck.cli import main
+
+    assert main(["synth", "--set", "validation", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(validation_set()) and lines[0].startswith("psoas_stretch__")
+    assert main(["synth", "--set", "validation", "--labels-only"]) == 2  # --out is required

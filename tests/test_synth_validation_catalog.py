@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter, defaultdict
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -158,7 +159,7 @@ def test_labels_windows(clips, tmp_path) -> None:
         assert 0.0 <= float(r["start_s"]) < float(r["end_s"])
         by_file[r["file"]].append(r)
     for file, rs in by_file.items():
-        for a, b in zip(rs, rs[1:]):
+        for a, b in pairwise(rs):
             assert float(a["end_s"]) <= float(b["start_s"]), file  # ordered, never overlapping
     for c in clips:
         rs = by_file[f"{c.name}.mp4"]

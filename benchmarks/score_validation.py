@@ -65,6 +65,8 @@ def summarise(out: Path) -> dict:
     kinds: dict[str, Counter] = defaultdict(Counter)
     alarms_by_key: dict[str, Counter] = defaultdict(Counter)
     by_clip: dict[str, list[str]] = defaultdict(list)
+    onsets: dict[str, Counter] = defaultdict(Counter)  # fault windows: found / missed per onset kind
+    arch: list[dict] = []
     for ev in evaluation:
         label = labels[int(ev["row"]) - 2]
         assert label["file"] == ev["file"], (label, ev)
@@ -76,6 +78,14 @@ def summarise(out: Path) -> dict:
             k["pending"] += 1
             continue
         alarms = [a for a in ev["false_alarms"].split(";") if a]
+        if label["faults"]:
+            onset = ev["file"].rsplit("__", 1)[-1].split("_")[0]
+            onsets[onset]["found"] += len([x for x in ev["labelled_faults"].split(";") if x]) - len(
+                [x for x in ev["missed"].split(";") if x])
+            onsets[onset]["missed"] += len([x for x in ev["missed"].split(";") if x])
+        if ev["file"].startswith("psoas_stretch__"):
+            arch.append({"file": ev["file"], "window": ev["window"], "kind": kind,
+                         "arched_shown": "psoas_stretch/lower_back_arched" in ev["predicted_faults"].split(";")})
         k["scored"] += 1
         k["rows with a false correction"] += bool(alarms)
         k["false corrections"] += len(alarms)
@@ -98,6 +108,8 @@ def summarise(out: Path) -> dict:
         "false_corrections": {k: dict(v) for k, v in kinds.items()},
         "false_corrections_by_key": {k: dict(v.most_common()) for k, v in alarms_by_key.items()},
         "false_corrections_by_clip": dict(sorted(by_clip.items())),
+        "fault_windows_by_onset": {k: dict(v) for k, v in sorted(onsets.items())},
+        "psoas_rows": arch,
     }
 
 
@@ -121,6 +133,13 @@ def markdown(s: dict) -> str:
     lines += [""]
     for kind, keys in sorted(s["false_corrections_by_key"].items()):
         lines.append(f"- {kind}: " + ", ".join(f"`{k}` x{n}" for k, n in keys.items()))
+    lines += ["", "| fault onset | labelled faults found | missed |", "| --- | --- | --- |"]
+    for onset, c in s["fault_windows_by_onset"].items():
+        lines.append(f"| {onset} | {c.get('found', 0)} | {c.get('missed', 0)} |")
+    lines += ["", "Psoas stretch windows: does `lower_back_arched` show?", "",
+              "| clip | window | row | arch shown |", "| --- | --- | --- | --- |"]
+    for r in s["psoas_rows"]:
+        lines.append(f"| {r['file']} | {r['window']} | {r['kind']} | {'yes' if r['arched_shown'] else 'no'} |")
     return "\n".join(lines) + "\n"
 
 

@@ -215,9 +215,15 @@ def solve_contacts(model: BodyModel, exercise: str, key: str, pose: Pose, side: 
         pose = _on_hands_and_knees(model, pose, key, exercise, a, o)
     elif exercise == "pyramid_pose" and key != "entry":
         joint = "foot_index" if key == "back_heel_lifted" else "ankle"
-        pose = solve_scalar(
-            model, pose, f"hip_flex_{o}", level(f"{on}_{joint}", f"{an}_{joint}"), -30.0, 80.0
-        )
+        feet_level = level(f"{on}_{joint}", f"{an}_{joint}")
+        solved = solve_scalar(model, pose, f"hip_flex_{o}", feet_level, -30.0, 80.0)
+        if abs(feet_level(posed(model, solved))) > 0.02:
+            # The residual is not monotonic over the wide bracket (an upright trunk puts the back
+            # leg's vertical inside it), so bisection kept an end and the back foot hung ~0.3 m
+            # up (torso_not_folded). Search near the script's value, where it is monotonic.
+            start = pose.get(f"hip_flex_{o}", 0.0)
+            solved = solve_scalar(model, pose, f"hip_flex_{o}", feet_level, start - 25.0, start + 25.0)
+        pose = solved
     elif exercise == "tree_pose" and key not in ("entry", "foot_not_lifted"):
         where = "knee" if key == "foot_on_knee" else opts.get("foot", "thigh")
         pose = _tree_foot(model, pose, a, where)

@@ -176,3 +176,14 @@ def test_cli_lists_the_validation_set(capsys) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(validation_set()) and lines[0].startswith("psoas_stretch__")
     assert main(["synth", "--set", "validation", "--labels-only"]) == 2  # --out is required
+
+
+def test_default_set_timing_is_unchanged() -> None:
+    """The new optional timing/camera fields leave the committed set as it was rendered."""
+    for c in default_set():
+        t = c.timing()
+        assert (t.fps, t.entry_hold_s, t.move_s, t.fault_ramp_s) == (15, 0.3, 1.0, 0.6)
+        assert t.in_position_s == pytest.approx(1.3)
+        assert t.fault_start_s == (1.8 if c.fault else None)
+        assert t.duration_s == (4.2 if c.fault else 3.0)
+        assert c.cam_height is c.cam_distance is c.cam_target is None

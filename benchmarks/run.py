@@ -10,7 +10,8 @@ Run from the repository root (the pose models are looked up as usual; when
 Sections (``--only``/``--skip`` pick them):
 
 - ``e2e``: ``formcheck analyze`` end to end (decode, inference, engine, annotation, H.264
-  encode, CSV) on the clip's first ``--frames`` frames, as a ratio of inference-only throughput
+  encode, CSV) on the clip's first ``--frames`` frames, at the clip's size and at each of
+  ``--sizes`` (default 640x480: the segment resized), as a ratio of inference-only throughput
   (``PoseEstimator.detect`` on the same frames, decoded into memory first) with the same model.
   Both sides include loading the model once. Also without the annotated video, to show the
   encoder's share.
@@ -47,7 +48,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +65,6 @@ DEFAULT_CLIPS = (
 
 if "FORMCHECK_MODEL_DIR" not in os.environ and (SHARED / "models").is_dir():
     os.environ["FORMCHECK_MODEL_DIR"] = str(SHARED / "models")
-os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ info lines
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 @dataclass
@@ -93,6 +92,8 @@ class Config:
         sections: the sections to run.
         start: first frame of the segment benchmarked (None: centre the segment in the clip,
             so that the person is in view).
+        sizes: frame sizes (width, height) ``e2e`` also runs at, the segment resized (the
+            clip's own size always runs first).
     """
 
     clip: Path
@@ -113,6 +114,7 @@ class Config:
     live_width: int = 640
     sections: tuple[str, ...] = SECTIONS
     start: int | None = None
+    sizes: tuple[tuple[int, int], ...] = ((640, 480),)
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -216,6 +218,19 @@ def make_segment(clip: Path, start: int | None, n: int, dest: Path) -> tuple[Pat
     return dest, first, count
 
 
+def resize_segment(seg: Path, size: tuple[int, int]) -> Path:
+    """The segment re-encoded at ``size`` (width, height; crf 18), next to it."""
+    import cv2  # noqa: PLC0415
+
+    from formcheck.media import H264Writer, iter_video_frames, probe_video  # noqa: PLC0415
+
+    dest = seg.with_name(f"{seg.stem}_{size[0]}x{size[1]}.mp4")
+    with H264Writer(dest, probe_video(seg).fps or 30.0, size, crf=18, preset="ultrafast") as writer:
+        for rgb, t in iter_video_frames(seg):
+            writer.write(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), timestamp_s=t)
+    return dest
+
+
 def time_inference(model: str, frames: list[tuple[np.ndarray, float]]) -> tuple[float, list[Any]]:
     """Seconds to load ``model`` and run ``PoseEstimator.detect`` on every frame; and the poses."""
     from formcheck.pose.estimator import EstimatorOptions, PoseEstimator  # noqa: PLC0415
@@ -229,13 +244,12 @@ def time_inference(model: str, frames: list[tuple[np.ndarray, float]]) -> tuple[
 def time_analyze(cfg: Config, model: str, n: int, annotate: bool = True) -> float:
     """Seconds of ``analyze()`` (outputs to a temp folder) on the clip's first ``n`` frames."""
     from formcheck.analyze import AnalyzeOptions, analyze  # noqa: PLC0415
+    from formcheck.outputs import file_writers  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="fcbench-") as d:
-        opts = AnalyzeOptions(
-            exercise=cfg.exercise, model=model, out_dir=Path(d), annotate=annotate, write_csv=True, max_frames=n
-        )
+        opts = AnalyzeOptions(exercise=cfg.exercise, model=model, max_frames=n)
         started = time.perf_counter()
-        analyze(cfg.clip, opts)
+        analyze(cfg.clip, opts, writers=file_writers(Path(d), annotate=annotate))
         return time.perf_counter() - started
 
 
@@ -271,13 +285,21 @@ def bench_e2e(cfg: Config, frames: list[tuple[np.ndarray, float]], out: dict) ->
         _log(f"e2e: {model}, {n} frames")
         time_inference(model, frames[:5])  # warm caches and the model file
         base, e2e, plain = [], [], []
+        cpu: dict[str, list[float]] = {"inference": [], "analyze": [], "analyze_no_video": []}
         for _ in range(cfg.repeat):
+            c0 = time.process_time()  # every thread of this process: decoder, encoder, MediaPipe's
             s, poses = time_inference(model, frames)
+            c1 = time.process_time()
             base.append(s)
             e2e.append(time_analyze(cfg, model, n, annotate=True))
+            c2 = time.process_time()
             plain.append(time_analyze(cfg, model, n, annotate=False))
+            c3 = time.process_time()
+            for key, spent in zip(cpu, (c1 - c0, c2 - c1, c3 - c2), strict=True):
+                cpu[key].append(spent)
         out["poses"][model] = poses
         inf_fps, e2e_fps, plain_fps = n / min(base), n / min(e2e), n / min(plain)
+        cpu_ms = {k: round(min(v) / n * 1e3, 2) for k, v in cpu.items()}
         rows.append(
             {
                 "model": model,
@@ -288,6 +310,9 @@ def bench_e2e(cfg: Config, frames: list[tuple[np.ndarray, float]], out: dict) ->
                 "analyze_no_video_fps": round(plain_fps, 2),
                 "ratio_no_video": round(plain_fps / inf_fps, 3),
                 "runs_s": {"inference": base, "analyze": e2e, "analyze_no_video": plain},
+                # Load-independent: CPU time (all threads) per frame, and inference's share of analyze's.
+                "cpu_ms_per_frame": cpu_ms,
+                "cpu_ratio": round(cpu_ms["inference"] / cpu_ms["analyze"], 3),
             }
         )
     out["e2e"] = rows
@@ -295,11 +320,11 @@ def bench_e2e(cfg: Config, frames: list[tuple[np.ndarray, float]], out: dict) ->
 
 def bench_stages(cfg: Config, frames: list[tuple[np.ndarray, float]], poses: list[Any], out: dict) -> None:
     """Each stage alone, one thread, per frame (ms)."""
-    from formcheck.analyze import output_stem  # noqa: PLC0415,F401 - keeps imports warm
     from formcheck.annotate import draw_overlay  # noqa: PLC0415
     from formcheck.engine.engine import Engine, EngineOptions  # noqa: PLC0415
     from formcheck.engine.specs import load_specs  # noqa: PLC0415
     from formcheck.media import H264Writer, iter_video_frames  # noqa: PLC0415
+    from formcheck.outputs import output_stem  # noqa: PLC0415,F401 - keeps imports warm
 
     _log("stages")
     n = len(frames)
@@ -430,7 +455,7 @@ def bench_batch(cfg: Config, out: dict) -> None:
                 if took < elapsed:
                     elapsed, res = took, run
             # Clips in which no person is seen are still analysed in full (and counted).
-            errors = [r.get("error") for r in res.records.values() if r.get("error")]
+            errors = [r.error for r in res.records.values() if r.error]
             rows[jobs] = {
                 "seconds": round(elapsed, 2),
                 "clips_per_s": round(len(res.records) / elapsed, 3),
@@ -453,12 +478,13 @@ _MEMORY_CHILD = """
 import json, resource, sys
 from pathlib import Path
 from formcheck.analyze import AnalyzeOptions, analyze
-a = analyze(sys.argv[1], AnalyzeOptions(exercise="auto", model=sys.argv[2], out_dir=Path(sys.argv[3])))
+from formcheck.outputs import file_writers
+a = analyze(sys.argv[1], AnalyzeOptions(exercise="auto", model=sys.argv[2]), writers=file_writers(Path(sys.argv[3])))
 try:  # VmHWM: this process's own peak (ru_maxrss also counts the parent's peak before exec)
     kb = int(Path("/proc/self/status").read_text().split("VmHWM:")[1].split()[0])
 except (OSError, IndexError, ValueError):
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"maxrss_kb": kb, "frames": a.summary.get("frames"), "processing_s": a.summary.get("processing_s")}))
+print(json.dumps({"maxrss_kb": kb, "frames": a.summary.frames, "processing_s": a.run.processing_s}))
 """
 
 
@@ -637,13 +663,16 @@ def markdown(res: dict) -> str:
     ]
     if "e2e" in res:
         lines += [
-            "| model | frames | inference only (frames/s) | analyze (frames/s) | ratio "
-            "| analyze, no video (frames/s) | ratio |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| model | size | frames | inference only (frames/s) | analyze (frames/s) | ratio "
+            "| analyze, no video (frames/s) | ratio | CPU ms/frame: inference / analyze | CPU ratio |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         lines += [
-            f"| {r['model']} | {r['frames']} | {r['inference_fps']:.1f} | {r['analyze_fps']:.1f} | "
-            f"**{r['ratio']:.2f}** | {r['analyze_no_video_fps']:.1f} | {r['ratio_no_video']:.2f} |"
+            f"| {r['model']} | {r.get('size', '')} | {r['frames']} | {r['inference_fps']:.1f} | "
+            f"{r['analyze_fps']:.1f} | "
+            f"**{r['ratio']:.2f}** | {r['analyze_no_video_fps']:.1f} | {r['ratio_no_video']:.2f} | "
+            f"{r['cpu_ms_per_frame']['inference']:.1f} / {r['cpu_ms_per_frame']['analyze']:.1f} | "
+            f"{r['cpu_ratio']:.2f} |"
             for r in res["e2e"]
         ]
         lines.append("")
@@ -708,6 +737,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="parallel batch jobs (default: one per core)")
     p.add_argument("--batch-clips", type=int, default=None, help="clips in the batch section (default 16)")
     p.add_argument("--memory-seconds", default=None, help="lengths of the two memory clips in seconds (default 60,600)")
+    p.add_argument("--sizes", default="640x480",
+                   help="extra frame sizes for e2e, WxH comma-separated ('' for none; default 640x480)")
     p.add_argument("--exercise", default="auto", help="engine mode for e2e and live (default: auto)")
     p.add_argument("--only", default=None, help=f"comma-separated sections to run ({','.join(SECTIONS)})")
     p.add_argument("--skip", default="", help="comma-separated sections to skip")
@@ -732,6 +763,7 @@ def make_config(args: argparse.Namespace) -> Config:
         exercise=args.exercise,
         jobs=args.jobs or max(2, _cores()),
         sections=tuple(s for s in SECTIONS if s in wanted),
+        sizes=tuple(tuple(int(v) for v in s.lower().split("x")) for s in args.sizes.split(",") if s.strip()),
     )
     if args.quick:
         cfg.frames, cfg.repeat, cfg.engine_frames = 16, 1, 64
@@ -801,8 +833,17 @@ def _run_sections(
     scratch: dict[str, Any] = {}
     if "e2e" in cfg.sections:
         bench_e2e(cfg, frames, scratch)
+        for row in scratch["e2e"]:
+            row["size"] = f"{info.width}x{info.height}"
         res["e2e"] = scratch["e2e"]
         done()
+        for size in cfg.sizes:
+            _log(f"e2e at {size[0]}x{size[1]}")
+            resized = replace(cfg, clip=resize_segment(cfg.clip, size))
+            more: dict[str, Any] = {}
+            bench_e2e(resized, load_frames(resized.clip, cfg.frames), more)
+            res["e2e"] += [{**row, "size": f"{size[0]}x{size[1]}"} for row in more["e2e"]]
+            done()
     if {"stages", "engine"} & set(cfg.sections):
         if "lite" not in scratch.get("poses", {}):
             _log("lite inference baseline")
@@ -837,6 +878,9 @@ def _run_sections(
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks, print the markdown table, write the JSON."""
     args = build_parser().parse_args(argv)
+    from formcheck.quiet import quiet_console  # noqa: PLC0415
+
+    quiet_console()  # MediaPipe's native log lines (FORMCHECK_VERBOSE=1 keeps them)
 
     def save(res: dict) -> None:
         if args.out is not None:

@@ -1,46 +1,43 @@
-"""Analyse one video or photo: pose → engine → annotated video/photo, per-frame CSV, JSON summary.
+"""Analyse one video or photo: decode → pose → engine → the output writers it was given.
 
-Frames stream through a decode thread, the estimator and engine (main thread), and a thread
-that draws the overlay and encodes, so memory does not grow with the clip's length and the main
-thread does little besides inference.
+Frames stream through a decode thread and the estimator and engine (main thread); each frame
+goes to every writer (:mod:`formcheck.outputs`: the annotated video draws and encodes in its
+own thread), so memory does not grow with the clip's length and the main thread does little
+besides inference.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from formcheck import __version__
-from formcheck.annotate import draw_overlay
 from formcheck.engine.engine import AUTO, Engine, EngineOptions
 from formcheck.engine.session import FrameResult
 from formcheck.engine.specs import ExerciseSpec, load_specs
-from formcheck.engine.summary import SummaryBuilder
+from formcheck.engine.summary import Summary, SummaryBuilder
 from formcheck.errors import MediaError
-from formcheck.media import H264Writer, is_image, iter_video_frames, probe_video, read_image
+from formcheck.media import VideoInfo, is_image, iter_video_frames, probe_video, read_image
+from formcheck.outputs import ClipInfo, Frame, OutputWriter, output_stem
 from formcheck.pose.estimator import EstimatorOptions, PoseEstimator, RunningMode
-from formcheck.records import frame_record, record_columns
-from formcheck.threads import BackgroundSink, prefetch
+from formcheck.pose.photo import detect_photo
+from formcheck.threads import prefetch
 
 
 @dataclass
 class AnalyzeOptions:
-    """What to analyse and what to write.
+    """What to analyse (what to write is the writers passed to :func:`analyze`).
 
     Attributes:
         exercise: an exercise id, or "auto" to recognise it.
         model: MediaPipe model variant: "lite", "full" (default) or "heavy".
         model_path: an explicit ``.task`` file (overrides ``model``).
         spec_dir: folder of spec files (default: the shipped ``pose_specs/``).
-        out_dir: where to write outputs (None: write nothing, return the summary only).
-        annotate: write the annotated video (MP4, H.264) or photo (PNG).
-        write_csv: write the per-frame metrics CSV.
         mirrored: the input is a mirrored selfie view (swap left and right).
         max_frames: stop after this many frames (None: the whole clip).
         people_check_s: look for other people in view every this many seconds (a second,
@@ -53,23 +50,45 @@ class AnalyzeOptions:
     model: str = "full"
     model_path: Path | None = None
     spec_dir: Path | None = None
-    out_dir: Path | None = None
-    annotate: bool = True
-    write_csv: bool = True
     mirrored: bool = False
     max_frames: int | None = None
     people_check_s: float = 2.0
     decode_threads: int = 0
 
 
-@dataclass
-class FrameBrief:
-    """What the batch scorer needs of each frame: time, exercise, in position, faults."""
+@dataclass(frozen=True)
+class RunInfo:
+    """How a clip was analysed (the summary JSON's last fields).
 
-    t: float
-    exercise: str | None
-    in_position: bool
-    faults: tuple[str, ...]
+    Attributes:
+        input: the file analysed.
+        kind: "video" or "image".
+        exercise_requested: the exercise asked for ("auto" or an id).
+        model: the model variant or file.
+        formcheck_version: this package's version.
+        spec_versions: exercise id → spec version, for the specs judged.
+        fps: the video's frame rate (None for a photo).
+        width: the video's width in pixels (None for a photo).
+        height: the video's height in pixels (None for a photo).
+        rotation_deg: the video's display rotation (None for a photo).
+        processing_s: decoding, inference and the engine, in seconds (the writers' last
+            queued frames excluded).
+        photo_detection: for a photo, which attempt found the person (``as_is``, ``padded``,
+            ... or ``none``; see :mod:`formcheck.pose.photo`); None for a video.
+    """
+
+    input: str
+    kind: str
+    exercise_requested: str
+    model: str
+    formcheck_version: str
+    spec_versions: dict[str, int]
+    fps: float | None
+    width: int | None
+    height: int | None
+    rotation_deg: int | None
+    processing_s: float
+    photo_detection: str | None = None
 
 
 @dataclass
@@ -79,22 +98,29 @@ class Analysis:
     Attributes:
         input: the file analysed.
         kind: "video" or "image".
-        summary: the JSON summary (also written to ``summary.json``).
-        outputs: output name → path ("video"/"image", "csv", "json").
-        frames: one brief per frame, for scoring time windows.
+        summary: what the engine found over the clip.
+        run: how it was analysed.
+        outputs: output name → path of the files the writers wrote ("video"/"image", "csv", "json").
     """
 
     input: Path
     kind: str
-    summary: dict
+    summary: Summary
+    run: RunInfo
     outputs: dict[str, Path] = field(default_factory=dict)
-    frames: list[FrameBrief] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary JSON: the summary's fields, then the run's."""
+        return {**self.summary.to_dict(), **self.run.__dict__}
 
 
-def output_stem(path: Path) -> str:
-    """A safe file stem for outputs derived from an input name (no folders, no dots)."""
-    keep = "".join(c if c.isalnum() or c in "-_" else "_" for c in path.stem)
-    return keep.strip("_") or "clip"
+def _check_input(p: Path) -> None:
+    if not p.exists():
+        raise MediaError(f"{p}: no such file; check the path")
+    if p.is_dir():
+        raise MediaError(f"{p}: is a folder; give a video or photo file (use 'formcheck batch' for folders)")
+    if not p.is_file():  # a FIFO or device would block or never end
+        raise MediaError(f"{p}: not a regular file (a pipe, socket or device); save the video or photo to a file first")
 
 
 def analyze(
@@ -102,14 +128,16 @@ def analyze(
     options: AnalyzeOptions | None = None,
     specs: dict[str, ExerciseSpec] | None = None,
     on_frame: Callable[[int, FrameResult], None] | None = None,
+    writers: Sequence[OutputWriter] = (),
 ) -> Analysis:
     """Analyse a video or a photo.
 
     Args:
         path: the input file.
-        options: what to analyse and write.
+        options: what to analyse.
         specs: already-loaded specs (default: load ``options.spec_dir``).
-        on_frame: called with (index, result) after each frame (progress, live charts).
+        on_frame: called with (index, result) after each frame (progress).
+        writers: what to write (:func:`formcheck.outputs.file_writers` for the CLI's files).
 
     Raises:
         MediaError: the input cannot be read.
@@ -118,129 +146,90 @@ def analyze(
     """
     o = options or AnalyzeOptions()
     p = Path(path)
-    if not p.exists():
-        raise MediaError(f"{p}: no such file; check the path")
-    if p.is_dir():
-        raise MediaError(f"{p}: is a folder; give a video or photo file (use 'formcheck batch' for folders)")
-    if not p.is_file():  # a FIFO or device would block or never end
-        raise MediaError(f"{p}: not a regular file (a pipe, socket or device); save the video or photo to a file first")
+    _check_input(p)
     specs = specs if specs is not None else load_specs(o.spec_dir)
     image = is_image(p)
     engine = Engine(specs, EngineOptions(exercise=o.exercise, instant=image))
-    judged = list(specs.values()) if o.exercise == AUTO else [specs[o.exercise]]
+    judged = tuple(specs.values()) if o.exercise == AUTO else (specs[o.exercise],)
+    mode = RunningMode.IMAGE if image else RunningMode.VIDEO
     est_opts = EstimatorOptions(
-        model=o.model,
-        model_path=o.model_path,
-        mode=RunningMode.IMAGE if image else RunningMode.VIDEO,
-        mirrored=o.mirrored,
-        people_check_s=o.people_check_s,
+        model=o.model, model_path=o.model_path, mode=mode, mirrored=o.mirrored, people_check_s=o.people_check_s
     )
-    out_dir = Path(o.out_dir) if o.out_dir is not None else None
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    stem = output_stem(p)
-    outputs: dict[str, Path] = {}
     started = time.perf_counter()
-
-    if image:
-        frames: Iterator[tuple[np.ndarray, float]] = iter([(read_image(p), 0.0)])
-        fps, info = 1.0, None
-    else:
-        info = probe_video(p)
-        fps = info.fps or 30.0
-        frames = prefetch(iter_video_frames(p, threads=o.decode_threads), size=8)
-
-    builder = SummaryBuilder(
-        instant=image, frame_step_s=1.0 / fps, summary_metrics={s.id: s.summary_metrics for s in judged}
+    info: VideoInfo | None = None if image else probe_video(p)
+    fps = 1.0 if info is None else info.fps or 30.0
+    frames: Iterator[tuple[np.ndarray, float]] = (
+        iter([(read_image(p), 0.0)]) if image else prefetch(iter_video_frames(p, threads=o.decode_threads), size=8)
     )
-    briefs: list[FrameBrief] = []
-    csv_file = None
-    writer = None
-    sink: BackgroundSink | None = None
-    video: H264Writer | None = None
+    means = {s.id: s.summary_metrics for s in judged}
+    builder = SummaryBuilder(instant=image, frame_step_s=1.0 / fps, summary_metrics=means)
+    clip = ClipInfo(p, output_stem(p), "image" if image else "video", fps, judged)
+    analysis: Analysis | None = None
+    detection: str | None = None
     try:
-        if out_dir is not None and o.write_csv:
-            outputs["csv"] = out_dir / f"{stem}.frames.csv"
-            csv_file = outputs["csv"].open("w", newline="", encoding="utf-8")
-            writer = csv.DictWriter(csv_file, fieldnames=record_columns(judged), extrasaction="ignore")
-            writer.writeheader()
+        for w in writers:
+            w.open(clip)
         with PoseEstimator(est_opts) as estimator:
-            index = 0
-            for rgb, t in frames:
+            for index, (rgb, timestamp_s) in enumerate(frames):
                 if o.max_frames is not None and index >= o.max_frames:
                     break
-                pose = estimator.detect(rgb, t, mask=engine.wants_mask)
-                result = engine.update(pose, t)
+                if image:  # one frame: retry before giving up, and measure what a rule may need
+                    found = detect_photo(estimator, rgb, mask=any(sp.needs_mask for sp in judged))
+                    pose, detection = found.pose, found.attempt
+                else:
+                    pose = estimator.detect(rgb, timestamp_s, mask=engine.wants_mask)
+                result = engine.update(pose, timestamp_s)
                 builder.update(result)
-                briefs.append(FrameBrief(t, result.exercise, result.in_position, result.faults))
-                if writer is not None:
-                    writer.writerow(frame_record(index, result))
-                if out_dir is not None and o.annotate:
-                    spec = specs.get(result.exercise) if result.exercise else None
-                    if image:
-                        outputs["image"] = out_dir / f"{stem}.annotated.png"
-                        _write_png(outputs["image"], draw_overlay(rgb, result, spec))
-                    else:
-                        if video is None:
-                            outputs["video"] = out_dir / f"{stem}.annotated.mp4"
-                            h, w = rgb.shape[:2]
-                            video = H264Writer(outputs["video"], fps=fps, size=(w, h))
-                            sink = BackgroundSink(lambda item, v=video: _draw_and_write(v, *item))
-                        sink.put((rgb, result, spec, t))
+                frame = Frame(index, timestamp_s, rgb, result, specs.get(result.exercise) if result.exercise else None)
+                for w in writers:
+                    w.write(frame)
                 if on_frame is not None:
                     on_frame(index, result)
-                index += 1
+        run = _run_info(p, clip.kind, o, judged, info, detection, time.perf_counter() - started)
+        analysis = Analysis(p, clip.kind, builder.finish(), run)
     finally:
         close = getattr(frames, "close", None)
         if close is not None:
             close()  # stop the decode thread and close the file now, also after max_frames
+        outputs = _close_all(writers, analysis)
+    analysis.outputs = outputs
+    return analysis
+
+
+def _close_all(writers: Sequence[OutputWriter], analysis: Analysis | None) -> dict[str, Path]:
+    """Close every writer (all of them, also when one fails); the files they wrote."""
+    outputs: dict[str, Path] = {}
+    error: BaseException | None = None
+    for w in writers:
         try:
-            if sink is not None:
-                sink.close()
-        finally:
-            if video is not None:
-                video.close()
-            if csv_file is not None:
-                csv_file.close()
+            outputs.update(w.close(analysis))
+        except BaseException as exc:  # noqa: BLE001 - re-raised once every writer is closed
+            error = error or exc
+    if error is not None and analysis is not None:
+        raise error
+    return outputs
 
-    summary = builder.finish()
-    summary.update(
-        {
-            "input": str(p),
-            "kind": "image" if image else "video",
-            "exercise_requested": o.exercise,
-            "model": str(o.model_path or o.model),
-            "formcheck_version": __version__,
-            "spec_versions": {s.id: s.version for s in judged},
-            "fps": round(fps, 3) if not image else None,
-            "width": info.width if info else None,
-            "height": info.height if info else None,
-            "rotation_deg": info.rotation_deg if info else None,
-            "processing_s": round(time.perf_counter() - started, 3),
-        }
+
+def _run_info(
+    p: Path,
+    kind: str,
+    o: AnalyzeOptions,
+    judged: tuple[ExerciseSpec, ...],
+    info: VideoInfo | None,
+    detection: str | None,
+    seconds: float,
+) -> RunInfo:
+    return RunInfo(
+        input=str(p),
+        kind=kind,
+        exercise_requested=o.exercise,
+        model=str(o.model_path or o.model),
+        formcheck_version=__version__,
+        spec_versions={s.id: s.version for s in judged},
+        fps=round(info.fps or 30.0, 3) if info else None,
+        width=info.width if info else None,
+        height=info.height if info else None,
+        rotation_deg=info.rotation_deg if info else None,
+        processing_s=round(seconds, 3),
+        photo_detection=detection,
     )
-    if out_dir is not None:
-        outputs["json"] = out_dir / f"{stem}.summary.json"
-        outputs["json"].write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    return Analysis(p, summary["kind"], summary, outputs, briefs)
-
-
-def _draw_and_write(
-    video: H264Writer, rgb: np.ndarray, result: FrameResult, spec: ExerciseSpec | None, t: float
-) -> None:
-    """Draw the overlay and encode the frame (runs in the encode thread).
-
-    Drawing here instead of in the main thread keeps the main thread's per-frame work
-    (between two inference calls) to the engine alone. ``rgb`` is this frame's own decoded
-    array and ``result`` is never changed after ``Engine.update`` returns it.
-    """
-    video.write(draw_overlay(rgb, result, spec), timestamp_s=t)
-
-
-def _write_png(path: Path, rgb: np.ndarray) -> None:
-    import cv2  # noqa: PLC0415 - OpenCV kept at the edge
-
-    ok, buf = cv2.imencode(".png", rgb[:, :, ::-1])
-    if not ok:
-        raise MediaError(f"{path}: could not encode the annotated photo")
-    path.write_bytes(buf.tobytes())

@@ -20,6 +20,7 @@ With ``mirror_view=False`` the frame is judged and shown as the camera sees it.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -36,8 +37,10 @@ from formcheck.engine.feedback import CueKind
 from formcheck.engine.session import FrameResult
 from formcheck.engine.specs import ExerciseSpec
 from formcheck.errors import FormcheckError
+from formcheck.messages import user_message
 from formcheck.pose.estimator import EstimatorOptions, PoseEstimator, RunningMode
 
+_LOG = logging.getLogger(__name__)
 #: Smallest step between two frame timestamps fed to the engine, in seconds.
 MIN_STEP_S = 0.001
 #: After an error (e.g. no model), wait this long before trying to load the model again, in seconds.
@@ -151,6 +154,8 @@ class LiveProcessor:
         self._closed = False
         self._failed_at: float | None = None
         self._error = ""
+        #: Called with every judged frame's result in the worker thread (e.g. the routine coach).
+        self.on_result: Callable[[FrameResult], None] | None = None
 
     # -- settings (any thread) ---------------------------------------------------------------
 
@@ -164,28 +169,18 @@ class LiveProcessor:
         with self._settings_lock:
             return self._wanted
 
-    def set_exercise(self, exercise: str) -> None:
-        """Judge another exercise from the next frame on (hold time and rounds restart).
+    def set_options(self, **changes: Any) -> None:
+        """Change :class:`LiveOptions` fields from the next frame on (thread-safe).
+
+        A new exercise restarts the hold time and rounds; a new model or mirror setting
+        reloads the estimator.
+
+        Args:
+            **changes: ``LiveOptions`` field → new value (e.g. ``exercise="tree_pose"``).
 
         Raises:
             SpecError: the exercise id is unknown.
         """
-        self._check_exercise(exercise)
-        with self._settings_lock:
-            self._wanted = replace(self._wanted, exercise=exercise)
-
-    def set_model(self, model: str) -> None:
-        """Use another model variant from the next frame on."""
-        with self._settings_lock:
-            self._wanted = replace(self._wanted, model=model)
-
-    def set_mirror_view(self, mirror_view: bool) -> None:
-        """Switch the selfie (mirror) view on or off from the next frame on."""
-        with self._settings_lock:
-            self._wanted = replace(self._wanted, mirror_view=mirror_view)
-
-    def update(self, **changes: Any) -> None:
-        """Change several :class:`LiveOptions` fields at once (thread-safe)."""
         if "exercise" in changes:
             self._check_exercise(changes["exercise"])
         with self._settings_lock:
@@ -243,7 +238,7 @@ class LiveProcessor:
             except (FormcheckError, ValueError, RuntimeError) as exc:
                 self._close_estimator()
                 self._active = None
-                self._error = str(exc)
+                self._error = user_message(exc, o.model)
 
     @property
     def warm(self) -> bool:
@@ -318,18 +313,26 @@ class LiveProcessor:
             except (FormcheckError, ValueError, RuntimeError) as exc:
                 self._close_estimator()
                 self._active = None
-                self._failed_at, self._error = now_s, str(exc)
+                self._failed_at, self._error = now_s, user_message(exc, o.model)
                 return self._error_frame(frame, self._error)
             self._failed_at = None
             self._measure_fps(now_s)
             spec = self.specs.get(result.exercise) if result.exercise else None
             s = self._stats
+            # The page writes the cue beside the video: the frame gets a border in its colour.
             extras = OverlayExtras(fps=None if math.isnan(s.fps) else s.fps,
-                                   latency_ms=None if math.isnan(s.latency_ms) else s.latency_ms)
-            out = draw_overlay(frame, result, spec, extras if o.show_stats else None)
+                                   latency_ms=None if math.isnan(s.latency_ms) else s.latency_ms, cue_band=False,
+                                   figures=False)
+            out = draw_overlay(frame, result, spec,
+                               extras if o.show_stats else OverlayExtras(cue_band=False, figures=False))
             if not loaded:  # the frame that loaded the model would swamp the average
                 s.latency_ms = _ema(s.latency_ms, (self._clock() - started) * 1000.0)
             self._publish(result)
+            if self.on_result is not None:
+                try:
+                    self.on_result(result)
+                except Exception:  # noqa: BLE001 - a listener's bug must not stop the video
+                    _LOG.exception("live result listener failed")
             return out
 
     @staticmethod

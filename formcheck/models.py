@@ -102,6 +102,10 @@ class ModelVariant(StrEnum):
             raise ValueError(f"unknown model variant {value!r}; choose one of: {names}") from None
 
 
+#: The variant names, for the front ends' choices.
+MODEL_NAMES: tuple[str, ...] = tuple(v.value for v in ModelVariant)
+
+
 def default_cache_dir() -> Path:
     """Return the folder where downloaded models are kept.
 
@@ -115,11 +119,8 @@ def default_cache_dir() -> Path:
 
 def sha256_of(path: str | Path) -> str:
     """Return the hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _manual_hint(variant: ModelVariant, folder: Path) -> str:

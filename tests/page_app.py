@@ -16,6 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from formcheck.live import LiveProcessor
+from formcheck.web.capacity import reset_live_slots
 from formcheck.web.settings import ICE_ENV, UPLOAD_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +38,7 @@ def patched_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[mo
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.delenv(ICE_ENV, raising=False)
     monkeypatch.delenv(UPLOAD_ENV, raising=False)
+    reset_live_slots()  # each test starts with no live session holding a slot
     with (
         mock.patch("formcheck.web.live_tab.webrtc_streamer", return_value=fake_webrtc_ctx()) as streamer,
         mock.patch.object(LiveProcessor, "warm_up", autospec=True) as warm_up,
@@ -45,9 +47,14 @@ def patched_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[mo
         yield streamer
 
 
-def run_app() -> AppTest:
-    """Run ``app.py`` once in AppTest; fail on any exception the page raised."""
-    at = AppTest.from_file(APP, default_timeout=90)
+def run_app(page: str | None = None) -> AppTest:
+    """Run ``app.py`` (or one of ``pages/``) once in AppTest; fail on any exception the page raised."""
+    at = AppTest.from_file(page or APP, default_timeout=90)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
+
+
+def run_batch_page() -> AppTest:
+    """Run the Batch page (``pages/1_Batch.py``) once."""
+    return run_app(str(Path(APP).parent / "pages" / "1_Batch.py"))

@@ -560,7 +560,7 @@ def engine(exercise: str = "auto", specs: dict[str, ExerciseSpec] | None = None,
     return Engine(specs if specs is not None else shipped_specs(), EngineOptions(exercise=exercise, **options))
 
 
-def judge(exercise: str, pose: PoseFrame, seconds: float = 1.2, fps: float = 15.0) -> FrameResult:
+def judge(exercise: str, pose: PoseFrame, seconds: float = 3.5, fps: float = 15.0) -> FrameResult:
     """Feed ``pose`` to a fresh engine for ``exercise`` and return the last result."""
     return feed(engine(exercise), pose, seconds=seconds, fps=fps)
 

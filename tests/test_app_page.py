@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import types
 from pathlib import Path
 from unittest import mock
@@ -13,6 +12,7 @@ import pytest
 from page_app import APP, ROOT, fake_webrtc_ctx, patched_page, run_app
 from streamlit.testing.v1 import AppTest
 
+from formcheck.coach.live import CoachView, LiveCoach
 from formcheck.live import LiveProcessor, LiveSnapshot
 from formcheck.models import MODEL_DIR_ENV
 from formcheck.web.settings import ICE_ENV, UPLOAD_ENV
@@ -37,7 +37,7 @@ def _texts(at: AppTest) -> str:
 
 def test_page_renders_and_configures_webrtc(webrtc):
     at = run_app()
-    assert [t.label for t in at.tabs] == ["Live camera", "Upload a recording", "Batch"]
+    assert [t.label for t in at.tabs] == ["Live camera", "Upload a recording"], "Batch has a page of its own"
     kwargs = webrtc.call_args.kwargs
     assert kwargs["rtc_configuration"] == {"iceServers": []}, "no ICE servers by default"
     assert kwargs["async_processing"] is True, "frames are dropped, not queued"
@@ -45,10 +45,12 @@ def test_page_renders_and_configures_webrtc(webrtc):
     assert callable(kwargs["video_frame_callback"])
     res = at.session_state["fc_session"]
     assert kwargs["video_frame_callback"] is res.callback, "one callback (and landmarker) per session"
-    assert at.sidebar.selectbox(key="fc_exercise").value == "psoas_stretch"
+    assert at.sidebar.selectbox(key="fc_exercise").value == "routine:psoas_release", "the guided routine first"
+    assert at.session_state["fc_session"].processor.options.exercise == "psoas_stretch", "its first step"
     assert at.sidebar.toggle(key="fc_speak").value is False, "speech is off by default"
     text = _texts(at)
     assert "Press START" in text and "### Psoas Stretch" in text and "What it cannot see" in text
+    assert "### Psoas release" in text and "hold 30 s, breathe 4 s in / 6 s out" in text
     assert not webrtc.warm_up.called, "no model is loaded before START"
 
 
@@ -77,7 +79,10 @@ def test_live_status_shows_cue_stats_and_speaks(webrtc):
     snap = LiveSnapshot(frames=12, exercise="modified_gate_pose", cue="Straighten the leg out to the side.",
                         cue_kind="fault", in_position=True, faults=("extended_leg_bent",), hold_s=3.25, rounds=2,
                         score=71.0, fps=14.2, latency_ms=61.0)
-    with mock.patch.object(LiveProcessor, "snapshot", return_value=snap):
+    cv = CoachView(exercise="modified_gate_pose", good_s=3.25, in_position_s=4.5, score=71.0, any_fault=True,
+                   score_note="Side leg bent 40% of the time")
+    with mock.patch.object(LiveProcessor, "snapshot", return_value=snap), \
+            mock.patch.object(LiveCoach, "view", return_value=cv):
         at = AppTest.from_file(APP, default_timeout=90)
         at.session_state["fc_exercise"] = "modified_gate_pose"
         at.session_state["fc_speak"] = True
@@ -85,8 +90,10 @@ def test_live_status_shows_cue_stats_and_speaks(webrtc):
     assert not at.exception
     text = _texts(at)
     assert "Straighten the leg out to the side." in text and "fc-cue-fault" in text
-    for figure in ("3.2 s", "71/100", "Cat-Cow rounds", ">2<", "14.2", "61 ms"):
+    for figure in ("3.2 s", "4.5 s", "71/100", "Cat-Cow rounds", ">2<", "14.2", "61 ms", "Side leg bent 40%",
+                   "Correcting now: Side leg bent", "Good-form hold: seconds in position with no correction"):
         assert figure in text, figure
+    assert "Active faults" not in text and "Correcting now: extended_leg_bent" not in text, "no ids for the person"
     assert webrtc.warm_up.called, "the model loads while the stream starts"
     assert any("speechSynthesis" in e.proto.srcdoc for e in at.get("iframe")), "spoken cue rendered"
 
@@ -158,50 +165,65 @@ def test_upload_analyses_a_clip_and_offers_results(webrtc, monkeypatch, tmp_path
 # --------------------------------------------------------------------------- batch
 
 
-def test_batch_tab_without_the_batch_scorer(webrtc, monkeypatch):
-    monkeypatch.setitem(sys.modules, "formcheck.batch", None)
-    at = run_app()
-    assert any("Batch scoring is not available" in i.value for i in at.info)
+BATCH_PAGE = str(ROOT / "pages" / "1_Batch.py")
+
+
+def run_batch_page() -> AppTest:
+    at = AppTest.from_file(BATCH_PAGE, default_timeout=90)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
 
 
 def test_batch_tab_runs_the_batch_scorer(webrtc, monkeypatch, tmp_path):
+    from formcheck.web import batch_tab
+
     folder = tmp_path / "clips"
     folder.mkdir()
     (folder / "labels.csv").write_text("file,exercise,faults,view,start_s,end_s,notes\n", encoding="utf-8")
+    calls = []
 
-    def run_folder(path, out_dir=None, on_progress=None):
+    def run_folder(path, *, out_dir, model, exercise, on_progress):
+        calls.append((path, model, exercise))
         on_progress(1, 1, "a.mp4")
-        (out_dir / "report.md").write_text("## Batch report\nAll good.", encoding="utf-8")
-        return [{"file": "a.mp4", "exercise": "tree_pose", "f1": 1.0}]
+        (out_dir / "report.html").write_text("<html><h1>Batch report</h1></html>", encoding="utf-8")
+        (out_dir / "clips.csv").write_text("file\na.mp4\n", encoding="utf-8")
+        # a score column mixing blanks and numbers, as the scorer's table has
+        rows = [{"file": "a.mp4", "exercise": "tree_pose", "f1": 1.0, "score": ""},
+                {"file": "b.mp4", "exercise": "none", "f1": 0.5, "score": 87.5}]
+        return types.SimpleNamespace(rows=rows, report=out_dir / "report.html")
 
-    mod = types.ModuleType("formcheck.batch")
-    mod.run_folder = run_folder
-    monkeypatch.setitem(sys.modules, "formcheck.batch", mod)
-    at = run_app()
+    monkeypatch.setattr(batch_tab, "run_folder", run_folder)
+    monkeypatch.setenv("FORMCHECK_BATCH_ROOT", str(tmp_path))
+    at = run_batch_page()
+    at.selectbox(key="fc_batch_exercise").set_value("tree_pose").run()
     at.text_input(key="fc_batch_folder").input(str(tmp_path / "missing")).run()
     at.button(key="fc_batch_run").click().run()
-    assert any("no such folder" in e.value for e in at.error)
+    assert any("no such folder" in e.value for e in at.error) and not calls
     at.text_input(key="fc_batch_folder").input(str(folder)).run()
     at.button(key="fc_batch_run").click().run()
     assert not at.exception
+    assert calls == [(folder, "full", "tree_pose")], "the exercise chosen on the page is honoured"
     assert at.dataframe and at.dataframe[0].value.iloc[0]["file"] == "a.mp4"
-    assert "Batch report" in _texts(at)
+    assert [b.label for b in at.get("download_button")] == ["clips.csv", "report.html"]
+    assert at.dataframe[0].value["score"].tolist()[1] == 87.5, "numbers stay numbers; blanks are empty"
 
 
 def test_batch_tab_survives_a_broken_batch_scorer(webrtc, monkeypatch, tmp_path):
+    from formcheck.web import batch_tab
+
     (tmp_path / "labels.csv").write_text("file,exercise,faults\n", encoding="utf-8")
 
     def run_folder(path, **kwargs):
-        raise TypeError("half-written module")
+        raise TypeError("a bug")
 
-    mod = types.ModuleType("formcheck.batch")
-    mod.run_folder = run_folder
-    monkeypatch.setitem(sys.modules, "formcheck.batch", mod)
-    at = run_app()
+    monkeypatch.setattr(batch_tab, "run_folder", run_folder)
+    monkeypatch.setenv("FORMCHECK_BATCH_ROOT", str(tmp_path))
+    at = run_batch_page()
     at.text_input(key="fc_batch_folder").input(str(tmp_path)).run()
     at.button(key="fc_batch_run").click().run()
     assert not at.exception
-    assert any("Batch scoring failed (TypeError: half-written module)" in e.value for e in at.error)
+    assert any("Batch scoring failed (TypeError: a bug)" in e.value for e in at.error)
 
 
 def test_frame_callback_in_session_is_a_plain_function(webrtc):

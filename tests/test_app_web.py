@@ -5,17 +5,20 @@ from __future__ import annotations
 import gc
 import json
 import math
-import sys
-import types
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from formcheck.engine.specs import load_specs
-from formcheck.web import batch as batch_adapter
+from formcheck.engine.rules import RuleResult, RuleState
+from formcheck.engine.session import FrameResult
+from formcheck.engine.summary import FaultSummary, SummaryBuilder
+from formcheck.outputs import Frame
+from formcheck.web.batch_tab import downloads
 from formcheck.web.files import SessionFiles, UploadError, check_upload
-from formcheck.web.guide import build_guide, fault_label, guide_markdown, ordered_ids
+from formcheck.web.guide import build_guide, fault_label, guide_markdown, instructor_markdown, ordered_ids
 from formcheck.web.janitor import SessionJanitor
 from formcheck.web.settings import (
     ICE_ENV,
@@ -27,13 +30,7 @@ from formcheck.web.settings import (
     upload_limit_mb,
 )
 from formcheck.web.speech import SpeechCooldown, speech_html
-from formcheck.web.timeline import rule_timelines, timeline_chart
-
-
-@pytest.fixture(scope="module")
-def specs():
-    return load_specs()
-
+from formcheck.web.timeline import TimelineWriter, rule_timelines, timeline_chart
 
 # --------------------------------------------------------------------------- settings
 
@@ -81,14 +78,18 @@ def test_guides_cover_every_spec(specs):
     for spec in specs.values():
         g = build_guide(spec)
         assert g.instructions and g.camera.startswith("**View:**")
-        assert all(fault_label(r.id) in g.checks for r in spec.rules)
+        assert all(fault_label(r.id, spec.id) in g.checks and r.cue in g.checks for r in spec.rules)
+        assert "_" not in g.checks.replace("*", ""), "no ids in the plain guide"
         for line in spec.cannot_see:
-            assert line in g.cannot_see
+            assert line in g.cannot_see and line in instructor_markdown(spec)
         md = guide_markdown(spec)
         assert md.startswith(f"### {spec.name}")
+        assert all(f"`{r.id}`" in g.details for r in spec.rules), "instructors see the ids and thresholds"
     assert "Cat-Cow" in build_guide(specs["modified_gate_pose"]).extras
     tree = build_guide(specs["tree_pose"])
-    assert "seen from the side, oblique" in tree.checks, "a rule with narrower views says so"
+    assert "seen from the side, oblique" in tree.details, "a rule with narrower views says so"
+    assert "seen from the side or oblique only" in tree.checks
+    assert fault_label("foot_on_knee") == "Foot pressing on the knee"
 
 
 # --------------------------------------------------------------------------- speech
@@ -178,14 +179,27 @@ def test_janitor_releases_sessions_gone_for_the_ttl():
 # --------------------------------------------------------------------------- timelines
 
 
-def test_rule_timelines_from_csv_and_summary(specs):
-    spec = specs["tree_pose"]
-    rows = []
+def _frames_via_writer(spec) -> pd.DataFrame:
+    """The Upload tab's in-memory table, made by its writer from ten engine results."""
+    writer = TimelineWriter()
+    writer.open(None)
     for i in range(10):
-        rows.append({"frame": i, "t_s": i * 0.1, "exercise": "tree_pose" if i > 1 else "",
-                     "tree_pose.torso_lean": 5 + i, "tree_pose.hip_tilt": ""})
-    frames = pd.DataFrame(rows)
-    summary = {"faults": {"torso_leaning": {"total_s": 0.4, "intervals": [[0.6, 1.0]]}}}
+        judged = i > 1
+        result = FrameResult(
+            i * 0.1, spec.id if judged else None, None, in_position=judged,
+            metrics={"torso_lean": 5.0 + i, "hip_tilt": math.nan} if judged else {},
+            rules=(RuleResult("torso_leaning", RuleState.PASS, 5.0 + i, 10.0),) if judged else (),
+        )
+        writer.write(Frame(i, i * 0.1, np.zeros((2, 2, 3), np.uint8), result, spec if judged else None))
+    assert writer.close(None) == {}
+    return writer.frames
+
+
+def test_rule_timelines_from_the_timeline_writer_and_summary(specs):
+    spec = specs["tree_pose"]
+    frames = _frames_via_writer(spec)
+    assert len(frames) == 10 and frames["tree_pose.torso_leaning"].iloc[-1] == "pass"
+    summary = replace(SummaryBuilder().finish(), faults={"torso_leaning": FaultSummary(0.4, ((0.6, 1.0),))})
     tls = {t.rule_id: t for t in rule_timelines(frames, summary, spec)}
     assert set(tls) == {r.id for r in spec.rules}
     lean = tls["torso_leaning"]
@@ -193,44 +207,18 @@ def test_rule_timelines_from_csv_and_summary(specs):
     assert math.isnan(lean.points["value"].iloc[0]), "frames not judged as this exercise are blank"
     assert lean.y_min < 7 and lean.y_max > 14 and lean.fault_band == (10.0, lean.y_max)
     assert not tls["hips_uneven"].measured
+    assert lean.title == "Leaning to the side" and lean.axis == "Sideways lean (°)", "words, not ids"
+    assert tls["foot_on_knee"].axis.startswith("Foot height on the standing leg")
     chart = timeline_chart(lean, 1.0)
     spec_json = json.dumps(chart.to_dict())
     assert "strokeDash" in spec_json and "#e74c3c" in spec_json
 
 
-# --------------------------------------------------------------------------- batch adapter
+# --------------------------------------------------------------------------- batch tab
 
 
-def test_batch_runner_absent(monkeypatch):
-    monkeypatch.setitem(sys.modules, "formcheck.batch", None)  # import raises ImportError
-    assert batch_adapter.find_runner() is None
-
-
-def test_batch_runner_found_called_and_read(monkeypatch, tmp_path):
-    seen = {}
-
-    def run_batch(folder, *, out_dir, on_progress=None):
-        seen.update(folder=folder, out_dir=out_dir)
-        on_progress(1, 1, "a.mp4")
-        (out_dir / "report.md").write_text("# Report\nF1 = 1.0", encoding="utf-8")
-        return {"rows": [{"file": "a.mp4", "f1": 1.0}]}
-
-    mod = types.ModuleType("formcheck.batch")
-    mod.run_batch = run_batch
-    monkeypatch.setitem(sys.modules, "formcheck.batch", mod)
-    fn = batch_adapter.find_runner()
-    assert fn is run_batch
-    progress = []
-    result = batch_adapter.call_runner(fn, tmp_path, tmp_path, "lite", lambda *a: progress.append(a))
-    assert seen == {"folder": tmp_path, "out_dir": tmp_path} and progress == [(1, 1, "a.mp4")]
-    outcome = batch_adapter.read_outcome(result, tmp_path)
-    assert outcome.rows == [{"file": "a.mp4", "f1": 1.0}]
-    assert outcome.report.startswith("# Report") and [p.name for p in outcome.files] == ["report.md"]
-
-
-def test_batch_outcome_duck_typing(tmp_path):
-    report = tmp_path / "r.html"
-    report.write_text("<html>ok</html>", encoding="utf-8")
-    result = types.SimpleNamespace(results=pd.DataFrame([{"a": 1}]), report_path=report)
-    outcome = batch_adapter.read_outcome(result)
-    assert outcome.rows == [{"a": 1}] and outcome.report_html == "<html>ok</html>"
+def test_batch_downloads_are_the_result_files(tmp_path):
+    for name in ("report.html", "clips.csv", "metrics.json", "results.jsonl", "notes.txt"):
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    (tmp_path / "annotated").mkdir()
+    assert [p.name for p in downloads(tmp_path)] == ["clips.csv", "metrics.json", "report.html"]

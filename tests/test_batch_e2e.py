@@ -14,15 +14,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from resources import MODEL_DIR, REALDATA
 
 from formcheck.batch.cli import BatchOutcome, main, run_and_report
+from formcheck.batch.record import BatchRecord
 from formcheck.batch.runner import RESULTS_NAME, BatchOptions
 from formcheck.media import H264Writer, iter_video_frames, probe_video
 from formcheck.models import MODEL_DIR_ENV
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-REALDATA = SHARED / "realdata"
-MODEL_DIR = Path(os.environ.get(MODEL_DIR_ENV) or SHARED / "models")
 SOURCES = {
     "boat.jpg": REALDATA / "boat" / "polireddy_boat-pose.jpg",
     "tree.jpg": REALDATA / "tree" / "sunita_tree-1.jpg",
@@ -41,6 +40,7 @@ LABELS = (
 DETERMINISTIC = (RESULTS_NAME, "clips.csv", "evaluation.csv", "metrics.json")
 
 pytestmark = [
+    pytest.mark.usefixtures("model_dir"),
     pytest.mark.realdata,
     pytest.mark.skipif(
         not (MODEL_DIR / "pose_landmarker_lite.task").is_file()
@@ -48,11 +48,6 @@ pytestmark = [
         reason=f"needs ../shared/realdata ({REALDATA}) and the lite model in {MODEL_DIR}",
     ),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _model_dir(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(MODEL_DIR_ENV, str(MODEL_DIR))
 
 
 def _cut_clip(src: Path, dst: Path, seconds: float) -> None:
@@ -164,8 +159,8 @@ def test_interrupted_run_resumes_and_ends_identical(serial: BatchOutcome, batch_
     out = tmp_path / "resume"
     done: list[str] = []
 
-    def stop_after_first(record: dict, timing: dict) -> None:
-        done.append(record["file"])
+    def stop_after_first(record: BatchRecord, timing: dict) -> None:
+        done.append(record.file)
         raise KeyboardInterrupt
 
     first = run_and_report(_opts(batch_dir, out, jobs=1), batch_dir / "labels.csv", on_clip=stop_after_first)

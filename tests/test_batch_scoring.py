@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from formcheck.batch import runner
 from formcheck.batch.labels import LabelError, LabelRow, read_labels
+from formcheck.batch.record import BatchRecord
 from formcheck.batch.runner import ClipJob, inside, safe_output_name
 from formcheck.batch.scoring import (
     compute_metrics,
@@ -83,8 +85,8 @@ def test_run_mode_uses_the_labelled_exercise_only_in_labels_mode() -> None:
 # -- the hand-computed example --------------------------------------------------------------------
 
 
-def _rec(segments: list, kind: str = "image", error: str | None = None) -> dict:
-    return {"segments": segments, "kind": kind, "error": error}
+def _rec(segments: list, kind: str = "image", error: str | None = None) -> BatchRecord:
+    return BatchRecord("a.jpg", "auto", "k", "s", kind, segments=segments, error=error)
 
 
 def hand_example() -> list:
@@ -291,18 +293,23 @@ def test_a_clip_runs_the_people_check_only_for_the_annotated_video(
     from formcheck.analyze import AnalyzeOptions  # noqa: PLC0415
 
     seen: list[AnalyzeOptions] = []
+    writers: list[list[str]] = []
 
-    def fake_analyze(path: object, options: AnalyzeOptions, **_: object) -> None:
+    def fake_analyze(path: object, options: AnalyzeOptions, **kwargs: Any) -> None:
         seen.append(options)
+        writers.append([type(w).__name__ for w in kwargs["writers"]])
         raise MediaError("stop here")
 
     monkeypatch.setattr("formcheck.analyze.analyze", fake_analyze)
     monkeypatch.setattr(runner, "_check_model", lambda job: None)
     for annotate, threads in ((False, 1), (True, 0)):
         record, _ = runner.process_clip(_job(tmp_path, annotate=annotate, decode_threads=threads))
-        assert record["error_kind"] == "media"
+        assert record.error_kind == "media"
     assert [o.people_check_s for o in seen] == [0.0, AnalyzeOptions().people_check_s]
-    assert seen[1].people_check_s > 0 and seen[1].annotate
+    assert seen[1].people_check_s > 0
+    assert writers == [
+        ["BriefWriter"], ["BriefWriter", "AnnotatedVideoWriter", "AnnotatedPhotoWriter", "SummaryJsonWriter"]
+    ]
     assert [o.decode_threads for o in seen] == [1, 0]
 
 

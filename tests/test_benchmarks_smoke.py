@@ -74,6 +74,7 @@ def test_quick_run_reports_every_section(tmp_path: Path) -> None:
     for section in ("e2e", "stages", "engine", "batch", "memory", "live"):
         assert section in res, section
     assert res["e2e"][0]["model"] == "lite" and res["e2e"][0]["ratio"] > 0
+    assert [r["size"] for r in res["e2e"]] == ["1280x960", "640x480"]  # the clip's own size, then --sizes
     assert set(res["engine"]["us_per_frame"]) == {"tree_pose", "auto"}
     assert all(v["clips_per_s"] > 0 for v in res["batch"]["jobs"].values())
     assert [r["frames"] for r in res["memory"]["runs"]] == [12, 48]

@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import base64
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_util import streamlit_server, write_y4m
 
 from formcheck.models import MODEL_DIR_ENV
 
@@ -68,7 +65,7 @@ GRAB_FRAME = """() => {
   c.width = v.videoWidth; c.height = v.videoHeight;
   const g = c.getContext('2d');
   g.drawImage(v, 0, 0);
-  const band = g.getImageData(0, 0, c.width, Math.round(c.height * 0.05)).data;
+  const band = g.getImageData(0, 0, c.width, 3).data;  // the state border's top edge
   let r = 0, gr = 0, b = 0, n = 0;
   for (let i = 0; i < band.length; i += 4) { r += band[i]; gr += band[i + 1]; b += band[i + 2]; n++; }
   return { w: c.width, h: c.height, band: [r / n, gr / n, b / n], png: c.toDataURL('image/png') };
@@ -89,25 +86,13 @@ def _tree_frames() -> list:
     return frames
 
 
-def write_y4m(path: Path, frames: list) -> Path:
-    """Write RGB frames as a YUV4MPEG2 (4:2:0) file, the format Chromium's fake camera reads."""
-    import cv2
-
-    with path.open("wb") as f:
-        f.write(f"YUV4MPEG2 W{W} H{H} F{FPS}:1 Ip A1:1 C420jpeg\n".encode("ascii"))
-        for rgb in frames:
-            f.write(b"FRAME\n")
-            f.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).tobytes())
-    return path
-
-
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     from formcheck.media import H264Writer
 
     folder = tmp_path_factory.mktemp("clips")
     frames = _tree_frames()
-    y4m = write_y4m(folder / "tree.y4m", frames)
+    y4m = write_y4m(folder / "tree.y4m", frames, FPS)
     mp4 = folder / "tree_upload.mp4"
     writer = H264Writer(mp4, fps=FPS, size=(W, H))
     for rgb in frames:
@@ -116,44 +101,13 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"y4m": y4m, "mp4": mp4}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     tmp = tmp_path_factory.mktemp("server-tmp")
-    port = _free_port()
-    env = {**os.environ, MODEL_DIR_ENV: str(MODEL_DIR), "TMPDIR": str(tmp)}
-    env.pop("FORMCHECK_ICE_SERVERS", None)
-    log = (tmp_path_factory.mktemp("server-log") / "streamlit.log").open("w")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.disconnectedSessionTTL", "2"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start (see {log.name})")
-            time.sleep(0.3)
-        yield {"url": url, "tmp": tmp, "log": Path(log.name)}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    log = tmp_path_factory.mktemp("server-log") / "streamlit.log"
+    env = {MODEL_DIR_ENV: str(MODEL_DIR), "TMPDIR": str(tmp), "FORMCHECK_DATA_DIR": str(tmp / "data")}
+    with streamlit_server(log, env, ("--server.disconnectedSessionTTL", "2")) as url:
+        yield {"url": url, "tmp": tmp, "log": log}
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +157,7 @@ def test_live_camera_returns_annotated_frames_with_the_cue(server, browser):
         page.frame_locator(WEBRTC_IFRAME).get_by_role("button", name="START").click()
         frame = next(f for f in page.frames if "streamlit_webrtc" in f.url)
         frame.wait_for_function(VIDEO_READY, timeout=60_000)
-        # Poll: the overlay's cue band (green for good form) on the returned video, and the page's cue.
+        # Poll: the overlay's state border (green for good form) on the returned video, and the page's cue.
         deadline = time.monotonic() + 60
         grab, cue = None, ""
         while time.monotonic() < deadline:
@@ -219,7 +173,7 @@ def test_live_camera_returns_annotated_frames_with_the_cue(server, browser):
         assert (grab["w"], grab["h"]) == (W, H)
         assert "Good form" in cue, f"page cue: {cue!r}"
         r, g, b = grab["band"]
-        assert g > r + 60 and g > b + 30, f"no green 'good form' band on the returned frame: {grab['band']}"
+        assert g > r + 60 and g > b + 30, f"no green 'good form' border on the returned frame: {grab['band']}"
         stats = page.locator(".fc-stats").first.inner_text()
         figures = dict(zip(*[iter(stats.split("\n"))] * 2, strict=False))  # label, value, label, value, ...
         assert float(figures["FPS"]) > 0.5 and figures["Latency"].endswith(" ms"), stats

@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from resources import MODEL_DIR, SHARED
 
 from formcheck.engine.landmarks import NUM_LANDMARKS, PoseFrame, PoseLandmark
 from formcheck.errors import FormcheckError
@@ -22,11 +23,10 @@ from formcheck.pose import (
     select_main_pose,
 )
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-MODEL_DIR = Path(os.environ.get(MODEL_DIR_ENV) or SHARED / "models")
 TREE_IMAGE = SHARED / "realdata" / "tree" / "sunita_tree-1.jpg"
 
 pytestmark = [
+    pytest.mark.usefixtures("model_dir"),
     pytest.mark.realdata,
     pytest.mark.skipif(
         not all((MODEL_DIR / f"pose_landmarker_{v}.task").is_file() for v in ("lite", "full"))
@@ -34,11 +34,6 @@ pytestmark = [
         reason=f"needs the lite and full models in {MODEL_DIR} and {TREE_IMAGE}",
     ),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _model_dir(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(MODEL_DIR_ENV, str(MODEL_DIR))
 
 
 @pytest.fixture(scope="module")

@@ -49,7 +49,6 @@ def test_line_tilt_distance_height_offset() -> None:
     assert math.isnan(g.offset_above_line([1.0, -1.0], [0.0, 0.0], [0.0, 5.0]))  # vertical line
     assert g.horizontal_offset([5.0, 0.0], [2.0, 0.0], -1.0) == pytest.approx(-3.0)
     assert g.angle_between_segments_deg([0, 0], [1, 0], [5, 5], [5, 8]) == pytest.approx(90.0)
-    assert g.torso_length([0, 0], [2, 0], [0, 4], [2, 4]) == pytest.approx(4.0)
 
 
 def test_signed_angle_tells_soft_from_hyperextended() -> None:
@@ -70,7 +69,7 @@ def test_signed_angle_tells_soft_from_hyperextended() -> None:
     [
         (g.joint_angle_deg, 3), (g.inclination_from_vertical_deg, 2), (g.elevation_above_horizontal_deg, 2),
         (g.line_tilt_from_horizontal_deg, 2), (g.distance, 2), (g.height_above, 2), (g.offset_above_line, 3),
-        (g.angle_between_segments_deg, 4), (g.signed_joint_angle_deg, 5), (g.torso_length, 4),
+        (g.angle_between_segments_deg, 4), (g.signed_joint_angle_deg, 5),
     ],
 )
 def test_nan_propagates(fn, n: int) -> None:  # noqa: ANN001

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formcheck.engine.specs import SpecError, load_specs
+from formcheck.engine.specs import SpecError
 from formcheck.errors import ModelNotFoundError
 from formcheck.live import RETRY_AFTER_S, LiveOptions, LiveProcessor, make_frame_callback
 from formcheck.models import MODEL_DIR_ENV
@@ -59,11 +59,6 @@ class FakeClock:
         return self.now
 
 
-@pytest.fixture(scope="module")
-def specs():
-    return load_specs()
-
-
 @pytest.fixture(autouse=True)
 def _clear_instances():
     FakeEstimator.instances.clear()
@@ -98,7 +93,7 @@ def test_mirror_view_flips_frame_and_asks_estimator_to_swap_sides(specs):
     est = FakeEstimator.instances[-1]
     assert est.options.mirrored is True
     assert np.array_equal(est.frames[0], rgb[:, ::-1])
-    proc.set_mirror_view(False)
+    proc.set_options(mirror_view=False)
     proc.process(rgb, 1.1)
     est2 = FakeEstimator.instances[-1]
     assert est2 is not est and est.closed and est2.options.mirrored is False
@@ -134,16 +129,16 @@ def test_exercise_and_model_changes_take_effect_at_the_next_frame(specs):
     proc = make(specs, exercise="tree_pose", model="lite")
     proc.process(_frame(), 0.0)
     first = FakeEstimator.instances[-1]
-    proc.set_exercise("psoas_stretch")  # reads the segmentation mask: asked for frame by frame
+    proc.set_options(exercise="psoas_stretch")  # reads the segmentation mask: asked for frame by frame
     proc.process(_frame(), 0.1)
     assert proc.snapshot().exercise == "psoas_stretch"
     assert FakeEstimator.instances[-1] is first and not first.closed
     assert first.masks == [False, True]
-    proc.set_model("full")
+    proc.set_options(model="full")
     proc.process(_frame(), 0.2)
     assert first.closed and FakeEstimator.instances[-1].options.model == "full"
     with pytest.raises(SpecError):
-        proc.set_exercise("no_such_exercise")
+        proc.set_options(exercise="no_such_exercise")
 
 
 def test_setters_from_another_thread_while_processing(specs):
@@ -156,7 +151,7 @@ def test_setters_from_another_thread_while_processing(specs):
         i = 0
         while not stop.is_set():
             try:
-                proc.set_exercise(ids[i % len(ids)])
+                proc.set_options(exercise=ids[i % len(ids)])
                 proc.snapshot()
             except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
                 errors.append(exc)
@@ -175,7 +170,7 @@ def test_setters_from_another_thread_while_processing(specs):
     assert sum(not e.closed for e in FakeEstimator.instances) == 1, "one live landmarker at a time"
 
 
-def test_model_error_is_shown_and_retried_later(specs):
+def test_model_error_is_shown_and_retried_later(specs, caplog):
     calls = []
 
     def failing(options: EstimatorOptions):
@@ -183,8 +178,14 @@ def test_model_error_is_shown_and_retried_later(specs):
         raise ModelNotFoundError("pose_landmarker_lite.task not found")
 
     proc = LiveProcessor(specs, LiveOptions(exercise="tree_pose"), estimator_factory=failing)
-    out = proc.process(_frame(), 0.0)
-    assert "not found" in proc.snapshot().error
+    with caplog.at_level("ERROR", logger="formcheck.web"):
+        out = proc.process(_frame(), 0.0)
+    # one short sentence for the page user; the full detail in the server log
+    error = proc.snapshot().error
+    assert error.startswith("The pose model is missing: put pose_landmarker_lite.task in ")
+    assert "FORMCHECK_MODEL_DIR" in error
+    assert "http" not in error and len(error) < 250
+    assert "pose_landmarker_lite.task not found" in caplog.text
     assert out[0, 0].tolist() == [192, 57, 43], "error banner drawn"
     proc.process(_frame(), 1.0)
     assert len(calls) == 1, "no reload on every frame"

@@ -13,13 +13,15 @@ import pytest
 from poses import make_pose
 
 import formcheck.analyze as analyze_mod
+import formcheck.annotate as annotate_mod
 from formcheck.analyze import AnalyzeOptions, analyze
-from formcheck.annotate import _CUE_COLOURS, GREEN, WHITE, _draw_skeleton, draw_overlay
+from formcheck.annotate import _CUE_COLOURS, GREY, _draw_skeleton, draw_overlay
 from formcheck.engine.feedback import Cue, CueKind
 from formcheck.engine.landmarks import SKELETON_EDGES
 from formcheck.engine.metrics import extended_points
 from formcheck.engine.session import FrameResult
 from formcheck.media import H264Writer, iter_video_frames
+from formcheck.outputs import file_writers
 from formcheck.threads import BackgroundSink, prefetch
 
 # -- threads -----------------------------------------------------------------------------------
@@ -80,7 +82,8 @@ def _no_text(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_cue_band_and_status_panel_blend_as_before(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The cue band is 75 % cue colour over the frame; the status panel darkens to 45 %."""
+    """The cue band is 75 % cue colour over the top of the frame (no head to avoid); the status
+    panel below it darkens to 45 %; the bottom (under a player's controls) is left alone."""
     _no_text(monkeypatch)
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 256, (360, 640, 3), dtype=np.uint8)
@@ -91,10 +94,11 @@ def test_cue_band_and_status_panel_blend_as_before(monkeypatch: pytest.MonkeyPat
     colour[:] = _CUE_COLOURS[CueKind.SETUP]
     expected_band = cv2.addWeighted(colour, 0.75, frame[:10], 0.25, 0)
     assert np.array_equal(out[:10], expected_band)
-    # The bottom-left status panel ("No exercise recognised"): 55 % black over the frame.
-    corner = out[-5:, :40]
-    expected = cv2.addWeighted(np.zeros_like(frame[-5:, :40]), 0.55, frame[-5:, :40], 0.45, 0)
+    # The top-left status panel ("No exercise recognised") under the band: 55 % black over the frame.
+    corner = out[50:55, :40]
+    expected = cv2.addWeighted(np.zeros_like(frame[50:55, :40]), 0.55, frame[50:55, :40], 0.45, 0)
     assert np.array_equal(corner, expected)
+    assert np.array_equal(out[-40:], frame[-40:])
     # Outside both, the frame is untouched.
     assert np.array_equal(out[150:200, 400:], frame[150:200, 400:])
 
@@ -122,10 +126,10 @@ def test_skeleton_points_truncate_like_int() -> None:
         if vis[a] and vis[b]:
             pa = tuple(int(v) for v in pts[a])
             pb = tuple(int(v) for v in pts[b])
-            cv2.line(want, pa, pb, WHITE, 2, cv2.LINE_AA)
+            cv2.line(want, pa, pb, GREY, 2, cv2.LINE_AA)  # no exercise judged: grey
     for i in range(33):
         if vis[i]:
-            cv2.circle(want, (int(pts[i, 0]), int(pts[i, 1])), 3, GREEN, -1, cv2.LINE_AA)
+            cv2.circle(want, (int(pts[i, 0]), int(pts[i, 1])), 3, GREY, -1, cv2.LINE_AA)
     assert np.array_equal(got, want)
 
 
@@ -165,16 +169,16 @@ def test_analyze_draws_every_frame_off_the_main_thread(tmp_path: Path, monkeypat
         for i in range(12):
             v.write(rng.integers(0, 256, (120, 160, 3), dtype=np.uint8), timestamp_s=i / 10)
     threads: list[str] = []
-    real = analyze_mod.draw_overlay
+    real = annotate_mod.draw_overlay
 
     def spy(rgb, result, spec, extras=None):
         threads.append(threading.current_thread().name)
         return real(rgb, result, spec, extras)
 
     monkeypatch.setattr(analyze_mod, "PoseEstimator", _FakeEstimator)
-    monkeypatch.setattr(analyze_mod, "draw_overlay", spy)
-    a = analyze(clip, AnalyzeOptions(exercise="tree_pose", model="lite", out_dir=tmp_path / "out"))
-    assert a.summary["frames"] == 12
+    monkeypatch.setattr(annotate_mod, "draw_overlay", spy)
+    a = analyze(clip, AnalyzeOptions(exercise="tree_pose", model="lite"), writers=file_writers(tmp_path / "out"))
+    assert a.summary.frames == 12
     assert len(threads) == 12
     assert threading.main_thread().name not in threads
     assert sum(1 for _ in iter_video_frames(a.outputs["video"])) == 12

@@ -29,29 +29,29 @@ import cv2
 import numpy as np
 import pytest
 from media_gen import encode_rgb_frames
+from resources import MODEL_DIR, SHARED
 
 from formcheck.analyze import AnalyzeOptions, analyze
+from formcheck.batch.record import BriefWriter
 from formcheck.batch.runner import MEDIA_EXTENSIONS
 from formcheck.cli import EXIT_BAD_INPUT, main
 from formcheck.media import H264Writer, iter_video_frames, probe_video
 from formcheck.models import MODEL_DIR_ENV
+from formcheck.outputs import file_writers
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-MODEL_DIR = Path(os.environ.get(MODEL_DIR_ENV) or SHARED / "models")
 TREE_CLIP = SHARED / "realdata" / "tree" / "yogafitness_treeleft.mp4"
 #: Seconds one analysis of a generated input may take before it counts as a hang.
 CASE_TIMEOUT_S = 60
 #: Seconds the whole batch subprocess may take.
 BATCH_TIMEOUT_S = 240
 
-pytestmark = pytest.mark.skipif(
-    not (MODEL_DIR / "pose_landmarker_lite.task").is_file(), reason=f"needs {MODEL_DIR}/pose_landmarker_lite.task"
-)
-
-
-@pytest.fixture(autouse=True)
-def _model_dir(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(MODEL_DIR_ENV, str(MODEL_DIR))
+pytestmark = [
+    pytest.mark.usefixtures("model_dir"),
+    pytest.mark.skipif(
+        not (MODEL_DIR / "pose_landmarker_lite.task").is_file(),
+        reason=f"needs {MODEL_DIR}/pose_landmarker_lite.task",
+    ),
+]
 
 
 @contextmanager
@@ -303,14 +303,15 @@ def test_unknown_exercise_and_internal_errors_are_one_line(
 def test_rotated_phone_video_is_analysed_upright(inputs: Path) -> None:
     info = probe_video(inputs / "phone rotated 90.mp4")
     assert (info.width, info.height, info.rotation_deg) == (32, 64, 90)
-    a = analyze(inputs / "phone rotated 90.mp4", AnalyzeOptions(model="lite", annotate=False))
-    assert (a.summary["width"], a.summary["height"], a.summary["rotation_deg"]) == (32, 64, 90)
+    a = analyze(inputs / "phone rotated 90.mp4", AnalyzeOptions(model="lite"))
+    assert (a.run.width, a.run.height, a.run.rotation_deg) == (32, 64, 90)
 
 
 def test_variable_frame_rate_keeps_the_real_times(inputs: Path) -> None:
-    a = analyze(inputs / "variable frame rate.mp4", AnalyzeOptions(model="lite", annotate=False))
+    briefs = BriefWriter()
+    analyze(inputs / "variable frame rate.mp4", AnalyzeOptions(model="lite"), writers=[briefs])
     want = [0.0, 0.01, 0.05, 0.051, 0.2, 0.21, 0.6, 0.601, 0.602, 1.0]
-    assert [f.t for f in a.frames] == pytest.approx(want, abs=2e-3)
+    assert [f.timestamp_s for f in briefs.briefs] == pytest.approx(want, abs=2e-3)
 
 
 def test_long_clip_streams_and_max_frames_stops_early(tmp_path: Path) -> None:
@@ -325,8 +326,10 @@ def test_long_clip_streams_and_max_frames_stops_early(tmp_path: Path) -> None:
     with deadline(CASE_TIMEOUT_S):
         times = [t for _rgb, t in iter_video_frames(path)]
         assert len(times) == 600 and times[-1] == pytest.approx(119.8, abs=1e-3)
-        a = analyze(path, AnalyzeOptions(model="lite", out_dir=tmp_path / "out", max_frames=25))
-    assert a.summary["frames"] == 25 and len(a.frames) == 25
+        briefs = BriefWriter()
+        writers = [briefs, *file_writers(tmp_path / "out")]
+        a = analyze(path, AnalyzeOptions(model="lite", max_frames=25), writers=writers)
+    assert a.summary.frames == 25 and len(briefs.briefs) == 25
     with av.open(str(a.outputs["video"])) as c:  # the annotated video holds what was analysed
         assert sum(1 for _ in c.decode(video=0)) == 25
 

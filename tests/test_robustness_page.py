@@ -21,6 +21,7 @@ from formcheck.engine.specs import load_specs
 from formcheck.live import LiveOptions, LiveProcessor
 from formcheck.media import H264Writer
 from formcheck.models import MODEL_DIR_ENV
+from formcheck.outputs import file_writers
 from formcheck.web.files import PREFIX, UploadError, check_upload
 from formcheck.web.settings import UPLOAD_ENV
 
@@ -162,8 +163,8 @@ def test_analysis_and_live_make_no_network_call(tmp_path: Path, monkeypatch: pyt
     with H264Writer(clip, 12, (320, 240)) as w:
         for rgb, _p in recorded:
             w.write(rgb)
-    a = analyze(clip, AnalyzeOptions(model="lite", out_dir=tmp_path / "out", exercise="auto"))
-    assert a.summary["frames_with_person"] > 0
+    a = analyze(clip, AnalyzeOptions(model="lite", exercise="auto"), writers=file_writers(tmp_path / "out"))
+    assert a.summary.frames_with_person > 0
     live = LiveProcessor(load_specs(), LiveOptions(exercise="tree_pose", model="lite"))
     for i, (rgb, _p) in enumerate(recorded):
         live.process(rgb, i / 12.0)

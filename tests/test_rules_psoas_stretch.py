@@ -39,15 +39,6 @@ FAULTS = {
 }
 
 
-@pytest.mark.parametrize("fault_id", sorted(FAULTS))
-def test_each_fault_trips_alone(fault_id: str) -> None:
-    r = judge(EX, correct_pose(EX, **FAULTS[fault_id]()))
-    assert r.in_position
-    assert r.faults == (fault_id,)
-    assert r.cue.kind == CueKind.FAULT and r.cue.key == fault_id
-    assert r.cue.text == rule(EX, fault_id).cue
-
-
 def _arched(gap_torso: float, scale: float = 1.0):  # noqa: ANN202
     pose = correct_pose(EX)
     return replace(pose, mask=lying_mask(pose, arch_m=gap_torso * TORSO_M, scale=scale))

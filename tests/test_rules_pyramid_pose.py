@@ -33,14 +33,6 @@ FAULTS = {
 }
 
 
-@pytest.mark.parametrize("fault_id", sorted(FAULTS))
-def test_each_fault_trips_alone(fault_id: str) -> None:
-    r = judge(EX, correct_pose(EX, **FAULTS[fault_id]()))
-    assert r.in_position
-    assert r.faults == (fault_id,)
-    assert r.cue.kind == CueKind.FAULT and r.cue.key == fault_id
-
-
 def test_hyperextended_knee_reads_past_180_and_faults() -> None:
     """Contract: soft and hyperextended both read ~169 unsigned; the signed angle tells them apart."""
     hyper = 360.0 - 169.0

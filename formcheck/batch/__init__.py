@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from formcheck.batch.cli import BatchOutcome
 
 
 def run_folder(
@@ -21,12 +24,12 @@ def run_folder(
     exercise: str = "auto",
     jobs: int | None = None,
     on_progress: Callable[[int, int, str], None] | None = None,
-) -> Any:
+) -> BatchOutcome:
     """Analyse and score a folder (``labels.csv`` used when present), as ``formcheck batch`` does.
 
     The entry point for other front ends (the web app's Batch tab). Returns a
     :class:`formcheck.batch.cli.BatchOutcome` with ``rows`` (the per-clip table as dicts),
-    ``report_path`` (the HTML report), ``metrics`` and ``summary``.
+    ``report`` (the HTML report's path), ``metrics`` and ``summary``.
 
     Args:
         folder: the folder of clips.

@@ -1,29 +1,32 @@
 """``formcheck batch DIR``: analyse, score and report a folder of clips.
 
-Exit codes: 0 = done (clips that failed are recorded in the outputs, not fatal); 2 = bad input
-(folder, labels, options; the message says what and where); 3 = missing environment (model,
-Dask); 130 = interrupted (the outputs are consistent; rerun the same command to resume).
+Exit codes (:mod:`formcheck.exits`): 0 = done (clips that failed are recorded in the outputs,
+not fatal); 2 = bad input (folder, labels, options; the message says what and where); 3 =
+missing environment (model, Dask); 4 = a bug; 130 = interrupted (the outputs are consistent;
+rerun the same command to resume).
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from formcheck.batch.labels import LabelError, LabelRow, read_labels
+from formcheck.batch.args import DEFAULT_OUT, DESCRIPTION, add_arguments
+from formcheck.batch.labels import LabelRow, read_labels
+from formcheck.batch.record import BatchRecord
 from formcheck.batch.report import render_html, terminal_summary
 from formcheck.batch.runner import BatchOptions, BatchResult, run_batch, spec_fingerprint, write_atomic
 from formcheck.batch.scoring import AUTO, LABELS, RowOutcome, compute_metrics, run_mode, score_row
 from formcheck.batch.tables import clip_row, write_tables
-from formcheck.engine.specs import ExerciseSpec, SpecError, load_specs
-from formcheck.errors import FormcheckError, ModelNotFoundError
+from formcheck.engine.specs import ExerciseSpec, load_specs
+from formcheck.errors import FormcheckError
+from formcheck.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, run_guarded
+from formcheck.quiet import quiet_console
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 2, 3, 130
-DEFAULT_OUT = Path("formcheck-batch")
+__all__ = ["DEFAULT_OUT", "BatchOutcome", "build_parser", "main", "run_and_report", "run_args"]
 REPORT_NAME = "report.html"
 
 
@@ -53,41 +56,11 @@ class BatchOutcome:
         return [clip_row(self.result.records[(j.rel, j.mode)]) for j in self.result.jobs
                 if (j.rel, j.mode) in self.result.records]  # fmt: skip
 
-    @property
-    def report_path(self) -> Path:
-        """The HTML report."""
-        return self.report
-
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``formcheck batch`` argument parser."""
-    p = argparse.ArgumentParser(
-        prog="formcheck batch",
-        description="Analyse every video and photo under DIR; with labels, score them (FORM_RULES.md).",
-    )
-    p.add_argument("folder", type=Path, metavar="DIR", help="folder of clips (searched recursively)")
-    p.add_argument("--labels", type=Path, default=None, help="label file (default: DIR/labels.csv when it exists)")
-    p.add_argument("--no-labels", action="store_true", help="do not score, even if DIR/labels.csv exists")
-    p.add_argument(
-        "--exercise",
-        default=AUTO,
-        help="'auto' (recognise; default), an exercise id, or 'labels' (each row's labelled exercise)",
-    )
-    p.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: ./{DEFAULT_OUT}); a rerun resumes there"
-    )
-    p.add_argument("--jobs", type=int, default=None, help="parallel processes (default: one per core; 1 = serial)")
-    p.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="run on a Dask cluster, e.g. tcp://HOST:8786 (needs the 'dask' extra)",
-    )
-    p.add_argument("--annotate", action="store_true", help="also write each clip's annotated video/photo")
-    p.add_argument("--model", default="full", choices=["lite", "full", "heavy"], help="pose model (default: full)")
-    p.add_argument("--model-path", type=Path, default=None, help="explicit pose_landmarker_*.task file")
-    p.add_argument("--specs", type=Path, default=None, help="folder of exercise specs (default: pose_specs/)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p = argparse.ArgumentParser(prog="formcheck batch", description=DESCRIPTION)
+    add_arguments(p)
     return p
 
 
@@ -104,7 +77,7 @@ def labels_path(folder: Path, given: Path | None, disabled: bool) -> Path | None
 def run_and_report(
     opts: BatchOptions,
     labels: Path | None = None,
-    on_clip: Callable[[dict, dict], None] | None = None,
+    on_clip: Callable[[BatchRecord, dict], None] | None = None,
     on_progress: Callable[[int, int, str], None] | None = None,
 ) -> BatchOutcome:
     """Run the batch, then write the tables, metrics and report (also after Ctrl-C).
@@ -164,7 +137,12 @@ def finish(
 
 def main(argv: list[str]) -> int:
     """Run ``formcheck batch``; return the exit code."""
-    args = build_parser().parse_args(argv)
+    return run_args(build_parser().parse_args(argv))
+
+
+def run_args(args: argparse.Namespace) -> int:
+    """Run ``formcheck batch`` with parsed arguments (see :func:`add_arguments`); return the exit code."""
+    quiet_console(verbose=args.verbose)
     if args.jobs is not None and args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -180,17 +158,11 @@ def main(argv: list[str]) -> int:
         annotate=args.annotate,
         progress=not args.no_progress and sys.stderr.isatty(),
     )
-    logging.getLogger("formcheck").setLevel(logging.WARNING)
-    try:
+
+    def run() -> int:
         outcome = run_and_report(opts, labels_path(args.folder, args.labels, args.no_labels))
-    except ModelNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ENVIRONMENT
-    except (LabelError, SpecError, FormcheckError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted; the outputs so far are consistent: rerun the same command to resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    print(outcome.summary)
-    return EXIT_OK if outcome.result.complete and not outcome.result.interrupted else EXIT_INTERRUPTED
+        print(outcome.summary)
+        return EXIT_OK if outcome.result.complete and not outcome.result.interrupted else EXIT_INTERRUPTED
+
+    return run_guarded(run, interrupted="interrupted; the outputs so far are consistent: rerun the same command to "
+                                        "resume")

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
+from formcheck.batch.record import BatchRecord
 from formcheck.batch.tables import format_faults
 
 _PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f", "#ff9da7")
@@ -51,10 +52,10 @@ def _colors(exercises: Sequence[str]) -> dict[str, str]:
     return {ex: _PALETTE[i % len(_PALETTE)] for i, ex in enumerate(exercises)}
 
 
-def _timeline(rec: Mapping, windows: Sequence, colors: Mapping[str, str], width: int = 200) -> str:
+def _timeline(rec: BatchRecord, windows: Sequence, colors: Mapping[str, str], width: int = 200) -> str:
     """A clip's timeline: labelled windows on top, in-position exercise below, faults in red."""
-    segs = rec.get("segments") or []
-    if rec.get("kind") != "video" or not segs:
+    segs = rec.segments
+    if rec.kind != "video" or not segs:
         return ""
     t0, t1 = segs[0][0], segs[-1][1]
     span = max(t1 - t0, 1e-6)
@@ -87,10 +88,10 @@ def _timeline(rec: Mapping, windows: Sequence, colors: Mapping[str, str], width:
     return "".join(parts)
 
 
-def _clip_link(rel: str, rec: Mapping | None, folder: Path, out: Path) -> str:
+def _clip_link(rel: str, rec: BatchRecord | None, folder: Path, out: Path) -> str:
     link = f'<a href="{_href(folder / rel, out)}">{_e(rel)}</a>'
-    if rec is not None and rec.get("annotated"):
-        link += f' <a class="muted" href="{quote(rec["annotated"], safe="/")}">[annotated]</a>'
+    if rec is not None and rec.annotated:
+        link += f' <a class="muted" href="{quote(rec.annotated, safe="/")}">[annotated]</a>'
     return link
 
 
@@ -98,7 +99,7 @@ def render_html(
     *,
     folder: Path,
     out: Path,
-    records: Sequence[Mapping],
+    records: Sequence[BatchRecord],
     rows: Sequence | None,
     metrics: Mapping | None,
     exercises: Sequence[str],
@@ -116,11 +117,11 @@ def render_html(
         info: header facts: ``mode``, ``model``, ``specs``, ``timing``, ``complete``, ``pending``.
     """
     colors = _colors(exercises)
-    by_clip = {(r["file"], r["exercise_mode"]): r for r in records}
+    by_clip = {(r.file, r.exercise_mode): r for r in records}
     windows: dict[str, list] = {}
     for row in rows or []:
         windows.setdefault(row.file, []).append(row)
-    errors = [r for r in records if r.get("error")]
+    errors = [r for r in records if r.error]
     timing = info.get("timing") or {}
     h = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
@@ -165,13 +166,13 @@ def render_html(
     )
     for r in records:
         h.append(
-            f"<tr><td>{_clip_link(r['file'], r, folder, out)}</td><td>{_e(r['exercise_mode'])}</td>"
-            f"<td>{_e(r.get('kind'))}</td><td>{_e(r.get('exercise') or '–')}</td><td>{_e(r.get('side') or '')}</td>"
-            f"<td>{_e(r.get('view') or '')}</td><td class='n'>{_fmt(r.get('score'), 0)}</td>"
-            f"<td class='n'>{_fmt(r.get('hold_s'), 1)}</td>"
-            f"<td class='fl'>{_e(format_faults(r.get('faults') or {}))}</td>"
-            f"<td>{_timeline(r, windows.get(r['file'], []), colors)}</td>"
-            f"<td class='err'>{_e(r.get('error') or '')}</td></tr>"
+            f"<tr><td>{_clip_link(r.file, r, folder, out)}</td><td>{_e(r.exercise_mode)}</td>"
+            f"<td>{_e(r.kind)}</td><td>{_e(r.exercise or '–')}</td><td>{_e(r.side or '')}</td>"
+            f"<td>{_e(r.view or '')}</td><td class='n'>{_fmt(r.score, 0)}</td>"
+            f"<td class='n'>{_fmt(r.hold_s, 1)}</td>"
+            f"<td class='fl'>{_e(format_faults(r.faults))}</td>"
+            f"<td>{_timeline(r, windows.get(r.file, []), colors)}</td>"
+            f"<td class='err'>{_e(r.error or '')}</td></tr>"
         )
     h.append("</table>")
     h.append(
@@ -253,10 +254,10 @@ def _evaluation(metrics: Mapping, folder: Path, out: Path, by_clip: Mapping, mod
 
 
 def terminal_summary(
-    records: Sequence[Mapping], metrics: Mapping | None, timing: Mapping, report: Path, complete: bool = True
+    records: Sequence[BatchRecord], metrics: Mapping | None, timing: Mapping, report: Path, complete: bool = True
 ) -> str:
     """A short plain-text summary for the terminal."""
-    errors = sum(bool(r.get("error")) for r in records)
+    errors = sum(bool(r.error) for r in records)
     lines = [
         f"formcheck batch: {len(records)} clip run(s) ({timing.get('analysed', 0)} analysed, "
         f"{timing.get('reused', 0)} reused), {errors} with errors, {timing.get('seconds', 0):.0f} s, "

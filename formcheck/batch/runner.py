@@ -28,7 +28,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -36,10 +35,12 @@ from typing import Any
 from formcheck import __version__
 from formcheck.batch.labels import LabelRow
 from formcheck.batch.progress import REPORT_EVERY, Progress, estimate_frames
-from formcheck.batch.scoring import AUTO, LABELS, run_mode, segments_from_frames
+from formcheck.batch.record import BatchRecord, BriefWriter, make_record
+from formcheck.batch.scoring import AUTO, LABELS, run_mode
+from formcheck.batch.supervisor import WorkerSlot, run_supervised
 from formcheck.engine.specs import ExerciseSpec, load_specs
 from formcheck.errors import FormcheckError, MediaError, ModelNotFoundError
-from formcheck.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, is_image
+from formcheck.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from formcheck.models import resolve_model, sha256_of
 
 _log = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ class BatchResult:
     """
 
     jobs: list[ClipJob]
-    records: dict[tuple[str, str], dict] = field(default_factory=dict)
+    records: dict[tuple[str, str], BatchRecord] = field(default_factory=dict)
     analysed: int = 0
     reused: int = 0
     interrupted: bool = False
@@ -163,15 +164,6 @@ def discover(folder: Path, exclude: Path | None = None) -> list[str]:
             if not name.startswith(".") and Path(name).suffix.lower() in MEDIA_EXTENSIONS and (here / name).is_file():
                 found.append((here / name).relative_to(root).as_posix())
     return sorted(found)
-
-
-def file_sha256(path: str | Path) -> str:
-    """The SHA-256 of a file's bytes, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def spec_fingerprint(specs: dict[str, ExerciseSpec]) -> dict:
@@ -274,7 +266,7 @@ def plan_jobs(
     jobs = []
     for rel in sorted(files):
         path = folder / rel
-        sha = file_sha256(path)
+        sha = sha256_of(path)
         wanted = modes.get(rel) or {AUTO if opts.exercise == LABELS else opts.exercise}
         for mode in sorted(wanted):
             annotate_dir = None
@@ -332,13 +324,14 @@ def _check_model(job: ClipJob) -> None:
         )
 
 
-def process_clip(job: ClipJob) -> tuple[dict, dict]:
+def process_clip(job: ClipJob) -> tuple[BatchRecord, dict]:
     """Analyse one job; never raises for a bad clip (the error is in the record).
 
     Returns:
         (record, timing): the result record (deterministic: no times or hosts) and its timing.
     """
     from formcheck.analyze import AnalyzeOptions, analyze  # noqa: PLC0415 - MediaPipe loads in workers only
+    from formcheck.outputs import file_writers  # noqa: PLC0415
 
     started = time.perf_counter()
     try:
@@ -350,28 +343,27 @@ def process_clip(job: ClipJob) -> tuple[dict, dict]:
             model=job.model,
             model_path=Path(job.model_path) if job.model_path else None,
             spec_dir=Path(job.spec_dir) if job.spec_dir else None,
-            out_dir=Path(job.annotate_dir) if job.annotate_dir else None,
-            annotate=annotate,
-            write_csv=False,
             # No record holds the people count, only the annotated video shows it: without
             # it the check (~8 % of a two-worker batch's CPU) is not run.
             people_check_s=AnalyzeOptions.people_check_s if annotate else 0.0,
             decode_threads=job.decode_threads,
         )
-        analysis = analyze(job.path, options, specs=specs, on_frame=_frame_reporter(job.key))
-        record = _record(job, analysis)
+        briefs = BriefWriter()
+        writers = [briefs, *(file_writers(Path(job.annotate_dir), frames_csv=False) if job.annotate_dir else [])]
+        analysis = analyze(job.path, options, specs=specs, on_frame=_frame_reporter(job.key), writers=writers)
+        record = make_record(job, analysis, briefs.briefs)
     except MediaError as exc:
-        record = error_record(job, _relative_message(exc, job), "media")
+        record = make_record(job, error=_relative_message(exc, job), error_kind="media")
     except ModelNotFoundError as exc:
-        record = error_record(job, str(exc), "environment")
+        record = make_record(job, error=str(exc), error_kind="environment")
     except Exception as exc:  # noqa: BLE001 - one clip's bug must not stop the batch; recorded, retried on rerun
         _log.debug("clip %s failed", job.rel, exc_info=True)
-        record = error_record(job, f"{type(exc).__name__}: {_relative_message(exc, job)}", "internal")
+        record = make_record(job, error=f"{type(exc).__name__}: {_relative_message(exc, job)}", error_kind="internal")
     timing = {
         "file": job.rel,
         "exercise_mode": job.mode,
         "seconds": round(time.perf_counter() - started, 3),
-        "frames": record.get("frames") or 0,
+        "frames": record.frames,
         "worker": f"{socket.gethostname()}:{os.getpid()}",
     }
     return record, timing
@@ -394,78 +386,12 @@ def _relative_message(exc: Exception, job: ClipJob) -> str:
     return str(exc).replace(job.path, job.rel)
 
 
-def _base_record(job: ClipJob) -> dict:
-    return {
-        "file": job.rel,
-        "exercise_mode": job.mode,
-        "cache_key": job.key,
-        "content_sha256": job.content_sha256,
-    }
-
-
-def error_record(job: ClipJob, message: str, kind: str) -> dict:
-    """The record of a clip that could not be analysed."""
-    return {
-        **_base_record(job),
-        "kind": "image" if is_image(job.path) else "video",
-        "exercise": None,
-        "side": None,
-        "view": None,
-        "frames": 0,
-        "frames_with_person": 0,
-        "duration_s": None,
-        "in_position_s": 0.0,
-        "score": None,
-        "hold_s": 0.0,
-        "rounds": 0,
-        "reports": {},
-        "faults": {},
-        "segments": [],
-        "annotated": None,
-        "error": message,
-        "error_kind": kind,
-    }
-
-
-def _record(job: ClipJob, analysis: Any) -> dict:
-    s = analysis.summary
-    image = analysis.kind == "image"
-    step = 1.0 if image else 1.0 / (s.get("fps") or 30.0)
-    segments = segments_from_frames(((b.t, b.exercise, b.in_position, b.faults) for b in analysis.frames), step)
-    annotated = analysis.outputs.get("image") or analysis.outputs.get("video")
-    error, kind = None, None
-    if s["frames"] == 0:
-        error, kind = "no frame could be decoded", "media"
-    elif s["frames_with_person"] == 0:
-        error, kind = "no person detected in any frame", "no_person"
-    return {
-        **_base_record(job),
-        "kind": analysis.kind,
-        "exercise": s["exercise"],
-        "side": s["side"] or None,
-        "view": s["view"],
-        "frames": s["frames"],
-        "frames_with_person": s["frames_with_person"],
-        "duration_s": s["duration_s"],
-        "in_position_s": s["in_position_s"],
-        "score": s["score"],
-        "hold_s": s["hold_s"],
-        "rounds": s["rounds"],
-        "reports": s["reports"],
-        "faults": s["faults"],
-        "segments": segments,
-        "annotated": Path(annotated).resolve().relative_to(Path(job.out)).as_posix() if annotated else None,
-        "error": error,
-        "error_kind": kind,
-    }
-
-
 # -- results journal --------------------------------------------------------------------------
 
 
-def dumps(record: dict) -> str:
+def dumps(record: BatchRecord) -> str:
     """One record as a canonical JSON line (sorted keys, no spaces that vary)."""
-    return json.dumps(record, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    return json.dumps(record.to_dict(), sort_keys=True, ensure_ascii=False, allow_nan=False)
 
 
 class ResultsJournal:
@@ -476,21 +402,21 @@ class ResultsJournal:
         self.path = path
         self._file: Any = None
 
-    def load(self) -> dict[str, dict]:
+    def load(self) -> dict[str, BatchRecord]:
         """Records by cache key; unreadable lines (a line cut by a crash) are skipped."""
-        found: dict[str, dict] = {}
+        found: dict[str, BatchRecord] = {}
         if not self.path.is_file():
             return found
         with self.path.open(encoding="utf-8") as f:
             for n, line in enumerate(f, start=1):
                 try:
-                    rec = json.loads(line)
-                    found[rec["cache_key"]] = rec
-                except (json.JSONDecodeError, KeyError, TypeError):
+                    rec = BatchRecord.from_dict(json.loads(line))
+                    found[rec.cache_key] = rec
+                except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
                     _log.warning("%s:%d: unreadable result line skipped (it will be recomputed)", self.path, n)
         return found
 
-    def append(self, record: dict) -> None:
+    def append(self, record: BatchRecord) -> None:
         """Append one record as a whole line and make it durable (flush + fsync)."""
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -512,7 +438,7 @@ class ResultsJournal:
             self._file.close()
             self._file = None
 
-    def rewrite(self, records: Iterable[dict]) -> None:
+    def rewrite(self, records: Iterable[BatchRecord]) -> None:
         """Atomically replace the journal with ``records`` (already sorted)."""
         self.close()
         write_atomic(self.path, "".join(dumps(r) + "\n" for r in records))
@@ -532,7 +458,7 @@ def write_atomic(path: Path, text: str) -> None:
 # -- engines ----------------------------------------------------------------------------------
 
 
-def run_serial(jobs: list[ClipJob], progress: Progress | None = None) -> Iterator[tuple[dict, dict]]:
+def run_serial(jobs: list[ClipJob], progress: Progress | None = None) -> Iterator[tuple[BatchRecord, dict]]:
     """Run the jobs one by one in this process."""
     global _PROGRESS  # noqa: PLW0603 - the serial engine is its own worker
     _PROGRESS = progress.add_frames if progress is not None else None
@@ -543,7 +469,7 @@ def run_serial(jobs: list[ClipJob], progress: Progress | None = None) -> Iterato
         _PROGRESS = None
 
 
-def run_pool(jobs: list[ClipJob], workers: int, progress: Progress | None = None) -> Iterator[tuple[dict, dict]]:
+def run_pool(jobs: list[ClipJob], workers: int, progress: Progress | None = None) -> Iterator[tuple[BatchRecord, dict]]:
     """Run the jobs in this process and ``workers - 1`` spawned ones; yield results as they finish.
 
     Every worker takes its next job from one shared list when it is free, this process
@@ -559,51 +485,60 @@ def run_pool(jobs: list[ClipJob], workers: int, progress: Progress | None = None
         progress.listen(q)
     todo = collections.deque(jobs)
     lock = threading.Lock()
-    finished: queue.SimpleQueue[tuple[dict, dict] | None] = queue.SimpleQueue()  # None: a feeder ended
+    finished: queue.SimpleQueue[tuple[BatchRecord, dict] | None] = queue.SimpleQueue()  # None: a feeder ended
 
     def take(front: bool) -> ClipJob | None:
         with lock:
             return (todo.popleft() if front else todo.pop()) if todo else None
 
-    def feed(pool: ProcessPoolExecutor) -> None:
+    stopping = threading.Event()
+
+    def feed(slot: WorkerSlot) -> None:  # a dead worker is replaced and its clip retried once (supervisor.py)
         try:
             while (job := take(front=True)) is not None:
-                try:
-                    finished.put(pool.submit(process_clip, job).result())
-                except Exception as exc:  # noqa: BLE001 - e.g. BrokenProcessPool: recorded, retried on rerun
-                    msg = f"the worker process failed ({type(exc).__name__}: {exc}); rerun the batch to retry this clip"
-                    finished.put((error_record(job, msg, "internal"), {"file": job.rel, "exercise_mode": job.mode}))
+                item = run_supervised(slot, process_clip, job, _failed, job.rel, stopping.is_set)
+                if item is None:
+                    break
+                finished.put(item)
         finally:
+            slot.close(kill=stopping.is_set())
             finished.put(None)
 
     helpers = max(1, workers - 1)
     _PROGRESS = progress.add_frames if progress is not None else None
+    slots = [WorkerSlot(ctx, _init_pool_worker, (q,)) for _ in range(helpers)]
+    feeders = [threading.Thread(target=feed, args=(slot,), name="batch-feeder", daemon=True) for slot in slots]
     try:
-        with ProcessPoolExecutor(max_workers=helpers, mp_context=ctx, initializer=_init_pool_worker,
-                                 initargs=(q,)) as pool:
-            feeders = [threading.Thread(target=feed, args=(pool,), name="batch-feeder", daemon=True)
-                       for _ in range(helpers)]
-            for t in feeders:
-                t.start()
-            active = len(feeders)
-            try:
-                while True:
-                    while active and (not finished.empty() or not todo):
-                        item = finished.get()
-                        if item is None:
-                            active -= 1
-                        else:
-                            yield item
-                    job = take(front=False)  # the pool works from the front
-                    if job is None and not active:
-                        break
-                    if job is not None:
-                        yield process_clip(job)
-            finally:
-                with lock:
-                    todo.clear()  # on Ctrl-C or an error: the feeders stop after their current job
+        for t in feeders:
+            t.start()
+        active = len(feeders)
+        while True:
+            while active and (not finished.empty() or not todo):
+                item = finished.get()
+                if item is None:
+                    active -= 1
+                else:
+                    yield item
+            job = take(front=False)  # the pool works from the front
+            if job is None and not active:
+                break
+            if job is not None:
+                yield process_clip(job)
     finally:
+        with lock:
+            todo.clear()
+        if any(t.is_alive() for t in feeders):  # Ctrl-C or an error: stop the workers, abandon their clips
+            stopping.set()
+            for slot in slots:
+                slot.close(kill=True)
+        for t in feeders:
+            t.join()
         _PROGRESS = None
+
+
+def _failed(job: ClipJob, message: str, kind: str) -> tuple[BatchRecord, dict]:
+    """The (record, timing) of a job whose worker failed (see :func:`~formcheck.batch.supervisor.run_supervised`)."""
+    return make_record(job, error=message, error_kind=kind), {"file": job.rel, "exercise_mode": job.mode}
 
 
 def default_jobs() -> int:
@@ -621,7 +556,7 @@ def run_batch(
     opts: BatchOptions,
     specs: dict[str, ExerciseSpec] | None = None,
     rows: list[LabelRow] | None = None,
-    on_clip: Callable[[dict, dict], None] | None = None,
+    on_clip: Callable[[BatchRecord, dict], None] | None = None,
     on_progress: Callable[[int, int, str], None] | None = None,
 ) -> BatchResult:
     """Analyse every clip (resuming from ``results.jsonl``) and write the results journal.
@@ -657,10 +592,10 @@ def run_batch(
     pending = []
     for job in jobs:
         rec = cached.get(job.key)
-        if rec is not None and rec.get("error_kind") in CACHEABLE_ERRORS and _annotation_ok(rec, job):
-            rec = {**rec, "file": job.rel, "exercise_mode": job.mode}
+        if rec is not None and rec.error_kind in CACHEABLE_ERRORS and _annotation_ok(rec, job):
+            rec = replace(rec, file=job.rel, exercise_mode=job.mode)
             if job.annotate_dir is None:
-                rec["annotated"] = None  # as a fresh run without --annotate would write it
+                rec = replace(rec, annotated=None)  # as a fresh run without --annotate would write it
             result.records[(job.rel, job.mode)] = rec
         else:
             pending.append(job)
@@ -673,7 +608,7 @@ def run_batch(
     clip_times: list[dict] = []
     estimates = {j.key: estimate_frames(j.path) for j in pending} if opts.progress else {}
     progress = Progress(estimates, len(jobs), result.reused, opts.progress)
-    stream: Iterator[tuple[dict, dict]]
+    stream: Iterator[tuple[BatchRecord, dict]]
     if engine == "dask":
         from formcheck.batch.dask_engine import run_dask  # noqa: PLC0415 - optional extra
 
@@ -685,14 +620,14 @@ def run_batch(
     try:
         for record, timing in stream:
             journal.append(record)
-            result.records[(record["file"], record["exercise_mode"])] = record
+            result.records[(record.file, record.exercise_mode)] = record
             result.analysed += 1
             clip_times.append(timing)
-            progress.clip_done(record["cache_key"], record.get("frames") or 0)
+            progress.clip_done(record.cache_key, record.frames)
             if on_clip is not None:
                 on_clip(record, timing)
             if on_progress is not None:
-                on_progress(len(result.records), len(jobs), record["file"])
+                on_progress(len(result.records), len(jobs), record.file)
     except KeyboardInterrupt:
         result.interrupted = True
     finally:
@@ -721,8 +656,8 @@ def run_batch(
     return result
 
 
-def _annotation_ok(rec: dict, job: ClipJob) -> bool:
+def _annotation_ok(rec: BatchRecord, job: ClipJob) -> bool:
     """A cached record serves an ``--annotate`` run only if its annotated file is still there."""
-    if job.annotate_dir is None or rec.get("error"):
+    if job.annotate_dir is None or rec.error:
         return True
-    return bool(rec.get("annotated")) and (Path(job.out) / rec["annotated"]).is_file()
+    return bool(rec.annotated) and (Path(job.out) / rec.annotated).is_file()

@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from formcheck.batch.labels import NONE, LabelRow
 from formcheck.engine.summary import MIN_FAULT_S
+
+if TYPE_CHECKING:
+    from formcheck.batch.record import BatchRecord
 
 AUTO = "auto"
 LABELS = "labels"
@@ -147,7 +151,7 @@ class RowOutcome:
     error: str | None = None
 
 
-def score_row(row: LabelRow, record: Mapping | None) -> RowOutcome:
+def score_row(row: LabelRow, record: BatchRecord | None) -> RowOutcome:
     """Compare one row's labels with the clip record's prediction in its window.
 
     Args:
@@ -157,7 +161,7 @@ def score_row(row: LabelRow, record: Mapping | None) -> RowOutcome:
     """
     if record is None:
         return RowOutcome(row, None)
-    pred = predict_window(record.get("segments") or [], row.start_s, row.end_s, record.get("kind") == "image")
+    pred = predict_window(record.segments, row.start_s, row.end_s, record.kind == "image")
     labelled = {f"{row.exercise}/{f}" for f in row.faults} if row.exercise != NONE else set()
     found = set(pred.faults)
     return RowOutcome(
@@ -166,7 +170,7 @@ def score_row(row: LabelRow, record: Mapping | None) -> RowOutcome:
         tp=tuple(sorted(labelled & found)),
         fn=tuple(sorted(labelled - found)),
         fp=tuple(sorted(found - labelled)),
-        error=record.get("error"),
+        error=record.error,
     )
 
 

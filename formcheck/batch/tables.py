@@ -13,8 +13,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from formcheck.batch.labels import LabelRow
+from formcheck.batch.record import BatchRecord
 from formcheck.batch.runner import write_atomic
 from formcheck.batch.scoring import RowOutcome
+from formcheck.engine.summary import FaultSummary
 
 CLIP_COLUMNS = (
     "file",
@@ -51,20 +53,20 @@ EVAL_COLUMNS = (
 )
 
 
-def format_faults(faults: Mapping[str, dict]) -> str:
-    """``{"a": {"intervals": [[0, 1.2]]}}`` → ``"a 0.00-1.20"``; faults joined by ``; ``."""
+def format_faults(faults: Mapping[str, FaultSummary]) -> str:
+    """``{"a": FaultSummary(1.2, ((0, 1.2),))}`` → ``"a 0.00-1.20"``; faults joined by ``; ``."""
     parts = []
     for fid in sorted(faults):
-        spans = " ".join(f"{a:.2f}-{b:.2f}" for a, b in faults[fid].get("intervals", []))
+        spans = " ".join(f"{a:.2f}-{b:.2f}" for a, b in faults[fid].intervals)
         parts.append(f"{fid} {spans}".strip())
     return "; ".join(parts)
 
 
-def clip_row(rec: Mapping) -> dict:
+def clip_row(rec: BatchRecord) -> dict:
     """One per-clip table row (flat, CSV-ready)."""
-    row = {c: rec.get(c) for c in CLIP_COLUMNS}
-    row["faults"] = format_faults(rec.get("faults") or {})
-    row["reports"] = "; ".join(f"{k}={v}" for k, v in sorted((rec.get("reports") or {}).items()))
+    row = {c: getattr(rec, c) for c in CLIP_COLUMNS}
+    row["faults"] = format_faults(rec.faults)
+    row["reports"] = "; ".join(f"{k}={v}" for k, v in sorted(rec.reports.items()))
     return {k: "" if v is None else v for k, v in row.items()}
 
 
@@ -77,7 +79,7 @@ def _csv(columns: Sequence[str], rows: Iterable[Mapping]) -> str:
     return buf.getvalue()
 
 
-def clips_csv(records: Iterable[Mapping]) -> str:
+def clips_csv(records: Iterable[BatchRecord]) -> str:
     """The per-clip table as CSV text."""
     return _csv(CLIP_COLUMNS, (clip_row(r) for r in records))
 
@@ -108,7 +110,7 @@ def evaluation_csv(outcomes: Iterable[RowOutcome]) -> str:
 
 
 def write_tables(
-    out: Path, records: Sequence[Mapping], outcomes: Sequence[RowOutcome] | None, metrics: dict | None
+    out: Path, records: Sequence[BatchRecord], outcomes: Sequence[RowOutcome] | None, metrics: dict | None
 ) -> None:
     """Write ``clips.csv`` and, with labels, ``evaluation.csv`` and ``metrics.json`` under ``out``."""
     write_atomic(out / "clips.csv", clips_csv(records))

@@ -62,13 +62,6 @@ class Engine:
         self.reset()
 
     @property
-    def needs_mask(self) -> bool:
-        """Whether any exercise the engine may judge reads the segmentation mask."""
-        if self.options.exercise == AUTO:
-            return any(s.needs_mask for s in self.specs.values())
-        return self.specs[self.options.exercise].needs_mask
-
-    @property
     def wants_mask(self) -> bool:
         """Whether the exercise judged now reads the segmentation mask (ask the estimator for it).
 
@@ -107,4 +100,6 @@ class Engine:
         if self._active is None:
             cue = NO_PERSON_CUE if smoothed is None else NO_CUE
             return FrameResult(t, None, smoothed, cue=cue, num_people=smoothed.num_people if smoothed else 0)
-        return self.sessions[self._active].update(smoothed, t)
+        # Auto mode judges faults that break the position only once the exercise is followed.
+        attempting = self.recognizer is None or self.recognizer.committed
+        return self.sessions[self._active].update(smoothed, t, attempting=attempting)

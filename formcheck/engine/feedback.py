@@ -17,6 +17,8 @@ class CueKind(StrEnum):
 
     SETUP = "setup"
     FAULT = "fault"
+    #: Said once: how to turn so that a rule the view cannot see can be judged.
+    HINT = "hint"
     GOOD = "good"
     NONE = "none"
 
@@ -27,7 +29,7 @@ class Cue:
 
     Attributes:
         text: what to show or say.
-        kind: setup, fault, good or none.
+        kind: setup, fault, hint, good or none.
         key: a stable id (the fault id, or a setup reason) used for cooldowns.
         priority: lower = more important (setup cues are 0).
         since_s: when this cue started being shown.

@@ -158,9 +158,3 @@ def facing_sign(back: Point, front: Point) -> float:
         return NAN
     return float((dx > 0) - (dx < 0))
 
-
-def torso_length(left_shoulder: Point, right_shoulder: Point, left_hip: Point, right_hip: Point) -> float:
-    """Distance from mid-shoulder to mid-hip, in the points' units: the body's length scale."""
-    mid_shoulder = [(a + b) / 2.0 for a, b in zip(left_shoulder, right_shoulder, strict=True)]
-    mid_hip = [(a + b) / 2.0 for a, b in zip(left_hip, right_hip, strict=True)]
-    return distance(mid_shoulder, mid_hip)

@@ -221,11 +221,6 @@ class PoseFrame:
         )
 
 
-def landmark_index(name: str) -> PoseLandmark:
-    """Return the landmark for a lower-case spec name such as ``"left_knee"``."""
-    return PoseLandmark[name.upper()]
-
-
 @dataclass(frozen=True)
 class FrameLists:
     """A frame's arrays as Python lists, for per-frame scalar code (see :func:`frame_lists`)."""

@@ -1,6 +1,7 @@
 """Evaluate a spec's metrics on a pose (pure Python and numpy).
 
-Each metric kind of :class:`formcheck.engine.specs.MetricKind` is defined here. Distances are in
+Each metric kind's formula is in the registry (:data:`formcheck.engine.kinds.KINDS`); the
+stateful and mask-based kinds are computed here. Distances are in
 torso lengths (mid-shoulder to mid-hip, in the same space), angles in degrees. A metric whose
 landmarks are not visible enough is NaN.
 """
@@ -9,13 +10,13 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
 from formcheck.engine import geometry as g
+from formcheck.engine.kinds import KINDS, Point
 from formcheck.engine.landmarks import LANDMARK_NAMES, NUM_LANDMARKS, VIRTUAL_LANDMARKS, PoseFrame, frame_lists
 from formcheck.engine.specs import COMBINING_KINDS, ExerciseSpec, MetricKind, MetricSpec
 from formcheck.engine.view import frontality, image_scale_px_per_m
@@ -100,35 +101,6 @@ def mask_floor_gap(mask: np.ndarray, hip_xy: np.ndarray, shoulder_xy: np.ndarray
 #: A motion metric is known once it has this much history, in seconds (or half its window).
 MOTION_MIN_HISTORY_S = 0.3
 
-Point = list[float]
-Kernel = Callable[[list[Point], list[Point]], float]
-
-
-def _ratio(num: float, den: float) -> float:
-    if den == 0.0:
-        return math.inf if num > 0 else float("nan")
-    return num / den
-
-
-#: The point-metric kinds: value from the metric's points ``p`` (in its space) and its
-#: forward points ``f`` (image).
-_KERNELS: dict[MetricKind, Kernel] = {
-    MetricKind.JOINT_ANGLE: lambda p, f: g.joint_angle_deg(p[0], p[1], p[2]),
-    MetricKind.SIGNED_JOINT_ANGLE: lambda p, f: g.signed_joint_angle_deg(p[0], p[1], p[2], f[0], f[1]),
-    MetricKind.INCLINATION: lambda p, f: g.inclination_from_vertical_deg(p[0], p[1]),
-    MetricKind.ELEVATION: lambda p, f: g.elevation_above_horizontal_deg(p[0], p[1]),
-    MetricKind.LINE_TILT: lambda p, f: g.line_tilt_from_horizontal_deg(p[0], p[1]),
-    MetricKind.ANGLE_BETWEEN: lambda p, f: g.angle_between_segments_deg(p[0], p[1], p[2], p[3]),
-    MetricKind.DISTANCE: lambda p, f: g.distance(p[0], p[1]),
-    MetricKind.HEIGHT_ABOVE: lambda p, f: g.height_above(p[0], p[1]),
-    MetricKind.OFFSET_ABOVE_LINE: lambda p, f: g.offset_above_line(p[0], p[1], p[2]),
-    MetricKind.FORWARD_OFFSET: lambda p, f: g.horizontal_offset(p[0], p[1], g.facing_sign(f[0], f[1])),
-    MetricKind.LENGTH_RATIO: lambda p, f: _ratio(g.distance(p[0], p[1]), g.distance(p[2], p[3])),
-}
-#: Kinds whose value is in torso lengths.
-_TORSO_KINDS = (MetricKind.DISTANCE, MetricKind.HEIGHT_ABOVE, MetricKind.OFFSET_ABOVE_LINE, MetricKind.FORWARD_OFFSET)
-
-
 @dataclass(frozen=True)
 class _Row:
     """One point metric resolved for a side: kind, space and extended-table indices."""
@@ -144,7 +116,7 @@ def _rows(metrics: list[MetricSpec], side: str) -> list[tuple[str, _Row]]:
         (m.id, _Row(m.kind, m.space, tuple(resolve_points(m.points, side).tolist()),
                     tuple(resolve_points(m.forward, side).tolist()) if m.forward else ()))
         for m in metrics
-        if m.kind in _KERNELS
+        if KINDS[m.kind].kernel is not None
     ]
 
 
@@ -221,7 +193,7 @@ class PointMetricPlan:
     def __init__(self, min_visibility: float, rows: list[tuple[str, _Row]]) -> None:
         self.min_visibility = min_visibility
         self._rows = [
-            (mid, row.space == "image", _KERNELS[row.kind], row.kind in _TORSO_KINDS, row.idx, row.fwd)
+            (mid, row.space == "image", KINDS[row.kind].kernel, KINDS[row.kind].per_torso, row.idx, row.fwd)
             for mid, row in rows
         ]
 
@@ -241,8 +213,8 @@ class MetricEvaluator:
     """Computes one spec's metrics frame by frame; holds the state of temporal metrics.
 
     Point metrics are computed by scalar kernels (:class:`PointMetricPlan`), the side metric on
-    both sides and the others on the chosen side. Stateful metrics: ``length_ratio`` with a
-    session baseline, and ``motion``.
+    both sides and the others on the chosen side. The stateful metric is ``motion`` (personal
+    baselines live in :mod:`formcheck.engine.baseline`).
     """
 
     def __init__(self, spec: ExerciseSpec, only: set[str] | None = None) -> None:
@@ -269,7 +241,7 @@ class MetricEvaluator:
                 side: PointMetricPlan(spec.min_visibility, [r for r in rows[side] if r[0] == spec.side.metric])
                 for side in self.sides
             }
-        self._single = [m for m in points if m.kind not in _KERNELS or m.baseline]
+        self._single = [m for m in points if KINDS[m.kind].kernel is None]
         self._combined = [m for m in self._order if m.kind in COMBINING_KINDS]
         self._absolute = [m.id for m in self._order if m.absolute]
         self._indices = {
@@ -295,8 +267,7 @@ class MetricEvaluator:
         return order
 
     def reset(self) -> None:
-        """Forget session baselines and motion history."""
-        self._baseline: dict[str, float] = {}
+        """Forget the motion history."""
         self._motion: dict[str, deque[tuple[float, float]]] = {}
         self._last_pts: dict[str, tuple[float, np.ndarray]] = {}
 
@@ -308,7 +279,7 @@ class MetricEvaluator:
         """The side metric evaluated for the left and the right side (NaN when unseen)."""
         assert self.spec.side is not None
         m = self.spec.metrics[self.spec.side.metric]
-        if not self._side_plans or m.baseline:
+        if not self._side_plans:
             tables = point_tables(frame, self.spec.min_visibility)
             return (self._single_value(m, "left", tables, frame, stateful=False),
                     self._single_value(m, "right", tables, frame, stateful=False))
@@ -329,7 +300,7 @@ class MetricEvaluator:
         if self._single:
             tables = point_tables(frame, self.spec.min_visibility)
             for m in self._single:
-                values[m.id] = self._single_value(m, side, tables, frame, stateful=True, value=values.get(m.id))
+                values[m.id] = self._single_value(m, side, tables, frame, stateful=True)
         for mid in self._absolute:
             values[mid] = abs(values[mid])
         for m in self._combined:
@@ -355,16 +326,9 @@ class MetricEvaluator:
         frame: PoseFrame,
         *,
         stateful: bool,
-        value: float | None = None,
     ) -> float:
         """Metrics computed one by one: stateful, mask-based, visibility and frontality."""
         k = m.kind
-        if k == MetricKind.LENGTH_RATIO:  # with a session baseline
-            ratio = float("nan") if value is None else value
-            base = max(self._baseline.get(m.id, m.baseline_default), m.baseline_default)
-            if stateful and math.isfinite(ratio):
-                self._baseline[m.id] = max(base, ratio)
-            return ratio / base
         if k == MetricKind.VISIBILITY:
             vis = frame_lists(frame).visibility
             real = [vis[i] for i in self._indices[(m.id, side)].tolist() if i < NUM_LANDMARKS]
@@ -382,18 +346,34 @@ class MetricEvaluator:
         raise AssertionError(f"unhandled metric kind {k}")  # pragma: no cover - specs validate kinds
 
     def _motion_speed(self, m: MetricSpec, pts: np.ndarray, t: float) -> float:
-        """Mean speed of the points over the last ``window_s``, in torso lengths per second."""
+        """Mean speed of the points over the last ``window_s``, in torso lengths per second.
+
+        With ``m.back_and_forth`` only the movement that comes back counts: the path travelled
+        less the net displacement over the window, so moving into a new posture (lowering the
+        hips, bending the knees) is not restlessness but fidgeting is.
+        """
         hist = self._motion.setdefault(m.id, deque())
         last = self._last_pts.get(m.id)
-        finite = bool(np.isfinite(pts).all())
-        if last is not None and t > last[0] and finite:
-            step = float(np.mean(np.linalg.norm(pts - last[1], axis=-1)))
-            hist.append((t, step))
-        if finite:
+        seen = np.isfinite(pts).all(axis=-1)
+        if last is not None and t > last[0]:
+            both = seen & np.isfinite(last[1]).all(axis=-1)
+            # The points seen in both frames, if they are most of them: a hand hidden for a
+            # moment behind the body does not stop the measurement.
+            if 2 * int(both.sum()) >= len(both):
+                hist.append((t, float(np.mean(np.linalg.norm(pts[both] - last[1][both], axis=-1))), pts))
+        if 2 * int(seen.sum()) >= len(seen):
             self._last_pts[m.id] = (t, pts)
         while hist and hist[0][0] < t - m.window_s:
             hist.popleft()
         if len(hist) < 3 or t - hist[0][0] < min(MOTION_MIN_HISTORY_S, 0.5 * m.window_s):
             return float("nan")
         span = hist[-1][0] - hist[0][0]
-        return sum(s for _, s in list(hist)[1:]) / span if span > 0 else float("nan")
+        if span <= 0:
+            return float("nan")
+        path = sum(step for _, step, _ in list(hist)[1:])
+        if m.back_and_forth:
+            first, now = hist[0][2], hist[-1][2]
+            both = np.isfinite(first).all(axis=-1) & np.isfinite(now).all(axis=-1)
+            if both.any():
+                path = max(0.0, path - float(np.mean(np.linalg.norm(now[both] - first[both], axis=-1))))
+        return path / span

@@ -20,6 +20,10 @@ from formcheck.engine.landmarks import PoseFrame
 from formcheck.engine.metrics import MetricEvaluator
 from formcheck.engine.specs import Condition, ExerciseSpec
 
+#: The soft margin of a fault condition that keeps a followed exercise (``RuleSpec.breaks``):
+#: a fault just past its threshold scores 0.5, so staying needs it clearly past.
+_BREAK_MARGIN = 1e-6
+
 
 def condition_score(cond: Condition, values: dict[str, float]) -> float:
     """Soft truth of one condition in [0, 1]; 0 when the metric is unknown (1 if unknown_ok)."""
@@ -70,7 +74,10 @@ class ExerciseRecognizer:
         self.specs = specs
         self.options = options or RecognizerOptions()
         self._evaluators = {
-            sid: MetricEvaluator(spec, only={c.metric for c in spec.position + spec.recognize})
+            sid: MetricEvaluator(
+                spec,
+                only={c.metric for c in spec.position + spec.recognize} | {r.metric for r in spec.rules if r.breaks},
+            )
             for sid, spec in specs.items()
         }
         self.reset()
@@ -85,6 +92,11 @@ class ExerciseRecognizer:
         self._t: float | None = None
         self._raw: dict[str, tuple[float, float]] = dict.fromkeys(self.specs, (0.0, 0.0))
         self._scored_at: float | None = None
+
+    @property
+    def committed(self) -> bool:
+        """Whether the current exercise's signature held long enough for it to be followed."""
+        return self.current is not None and self._committed
 
     def frame_scores(self, frame: PoseFrame) -> dict[str, float]:
         """Unsmoothed entry score of every exercise for one frame."""
@@ -107,7 +119,13 @@ class ExerciseRecognizer:
             position = [condition_score(c, values) for c in spec.position]
             signature = position + [condition_score(c, values) for c in spec.recognize]
             # The same as exercise_score(spec, values) and (..., staying=True), each condition once.
-            out[sid] = (min(signature, default=0.0), min(position, default=0.0))
+            stay = min(position, default=0.0)
+            for r in spec.rules:
+                if r.breaks and stay < 0.5:  # a fault that breaks the position keeps a followed exercise
+                    fault = Condition(r.metric, r.fault_when, r.threshold, _BREAK_MARGIN)
+                    held = [condition_score(c, values) for c in (*r.broken_position(spec.position), fault)]
+                    stay = max(stay, min(held))
+            out[sid] = (min(signature, default=0.0), stay)
         return out
 
     def update(self, frame: PoseFrame | None, timestamp_s: float | None = None) -> str | None:

@@ -79,28 +79,31 @@ class RuleTracker:
     def _past(self, value: float, threshold: float) -> bool:
         return self.rule.fault_when.holds(value, threshold)
 
-    def update(self, value: float, t: float, gate_reason: str = "") -> RuleResult:
+    def update(self, value: float, t: float, gate_reason: str = "", threshold: float | None = None) -> RuleResult:
         """Judge one frame.
 
         Args:
             value: the rule's metric value (NaN when unknown).
             t: the frame time in seconds.
             gate_reason: non-empty when the rule cannot judge now (the reason, shown to users).
+            threshold: the threshold to apply now (default: the spec's): a rule with a
+                personal baseline passes the threshold derived from it.
         """
         r = self.rule
+        thr = r.threshold if threshold is None else threshold
         if gate_reason or math.isnan(value):
             reason = gate_reason or "landmarks not visible"
             if self._last_known is not None and t - self._last_known[0] <= self.GRACE_S and not self.instant:
                 return self._last_known[1]
             self._active = False
             self._raw_since = None
-            return RuleResult(r.id, RuleState.UNKNOWN, value, r.threshold, reason=reason)
+            return RuleResult(r.id, RuleState.UNKNOWN, value, thr, reason=reason)
         if self._active and not self.instant:
             # Hysteresis: stay in fault until clearly back on the good side.
-            release = r.threshold - r.fault_when.sign * r.hysteresis
+            release = thr - r.fault_when.sign * r.hysteresis
             raw = self._past(value, release)
         else:
-            raw = self._past(value, r.threshold)
+            raw = self._past(value, thr)
         if not raw:
             self._active = False
             self._raw_since = None
@@ -112,11 +115,11 @@ class RuleTracker:
             if t - self._raw_since >= r.min_duration_s:
                 self._active = True
         if self._active:
-            excess = max(0.0, (value - r.threshold) * r.fault_when.sign)
+            excess = max(0.0, (value - thr) * r.fault_when.sign)
             severity = 0.5 + 0.5 * min(1.0, excess / r.severity_scale)
-            result = RuleResult(r.id, RuleState.FAULT, value, r.threshold, severity)
+            result = RuleResult(r.id, RuleState.FAULT, value, thr, severity)
         else:
-            result = RuleResult(r.id, RuleState.PASS, value, r.threshold)
+            result = RuleResult(r.id, RuleState.PASS, value, thr)
         self._last_known = (t, result)
         return result
 

@@ -10,11 +10,12 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
+from formcheck.engine.baseline import BaselineState, BaselineTracker
 from formcheck.engine.feedback import GOOD_FORM_TEXT, Cue, CueKind, CueOptions, CueSelector
 from formcheck.engine.landmarks import PoseFrame
 from formcheck.engine.metrics import POINT_INDEX, MetricEvaluator, resolve_points
 from formcheck.engine.rules import RuleResult, RuleState, RuleTracker, form_score
-from formcheck.engine.specs import CounterSpec, ExerciseSpec, ReportSpec
+from formcheck.engine.specs import CounterSpec, ExerciseSpec, MetricKind, ReportSpec
 from formcheck.engine.view import View, ViewTracker
 
 #: Setup cues, by reason.
@@ -28,8 +29,26 @@ SETUP_CUES = {
     "oblique": "Turn a little so the camera sees you at an angle.",
 }
 
+#: A view hint waits until the person has held the position this long, in seconds: the first
+#: seconds belong to getting into the pose and its own cues.
+HINT_AFTER_S = 4.0
+#: Out of position longer than this, the next entry is a new attempt with its own baselines, in
+#: seconds (a landmark dropout or a moment's fidget is shorter).
+NEW_ATTEMPT_S = 1.5
+#: How a rule's unknown reason starts when the camera view cannot see it.
+UNSEEN_PREFIX = "cannot be seen from the"
+#: Shown while the rules wait for the person to settle into the pose.
+SETTLING_CUE = Cue("Hold the pose…", CueKind.SETUP, "settling", 0)
+#: Shown while a personal baseline is measured (and no fault is pending).
+BASELINE_CUE = Cue("Good. Hold still a moment: measuring your own starting position.", CueKind.GOOD, "baseline", 50)
 #: Frame gaps longer than this do not add to the hold time, in seconds.
 MAX_HOLD_STEP_S = 0.5
+#: Landmarks whose movement tells a transition or a camera cut from a still hold.
+_BODY_POINTS = tuple(
+    POINT_INDEX[f"{side}_{part}"]
+    for side in ("left", "right")
+    for part in ("shoulder", "hip", "knee", "ankle", "wrist", "elbow")
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +61,17 @@ class SessionOptions:
         exit_s: the position must be lost this long before rules stop, in seconds.
         side_margin: how much better (in the side metric's unit) the other side must read
             before the side switches.
+        settle_s: no correction for this long after entering the position, in seconds: the
+            frames of getting into a pose are not the pose.
+        resettle_s: no correction for this long after a transition or a camera cut within
+            the position, in seconds (the smoothed landmarks lag behind a cut). Shorter than
+            ``settle_s``: a fault that develops is itself a movement, and it must be told.
+        transition_speed: the speed that a quarter of the body's landmarks (shoulders,
+            elbows, wrists, hips, knees, ankles) exceed while the person moves between poses,
+            adjusts one (a hand lifting the foot higher in tree pose) or the camera cuts, in
+            body lengths per second (the longest seen of torso, shoulder line and thighs).
+            One limb alone (a restless foot) is not a transition; rules about movement itself
+            (``motion`` metrics: restlessness) are never held back by it.
         cues: cue pacing.
     """
 
@@ -49,6 +79,9 @@ class SessionOptions:
     enter_s: float = 0.3
     exit_s: float = 0.6
     side_margin: float = 0.15
+    settle_s: float = 1.0
+    resettle_s: float = 0.5
+    transition_speed: float = 2.0
     cues: CueOptions = field(default_factory=CueOptions)
 
 
@@ -71,6 +104,8 @@ class FrameResult:
         rounds: completed rounds of the spec's counter (Cat-Cow), or 0.
         reports: report id → label for this frame (e.g. boat stage).
         num_people: people seen in the frame.
+        baselines: the personal baselines' states (value captured, or capturing now).
+        settling: in position, but rules wait (just entered, moving, or a camera cut).
     """
 
     timestamp_s: float
@@ -87,11 +122,18 @@ class FrameResult:
     rounds: int = 0
     reports: dict[str, str] = field(default_factory=dict)
     num_people: int = 0
+    baselines: tuple[BaselineState, ...] = ()
+    settling: bool = False
 
     @property
     def faults(self) -> tuple[str, ...]:
         """Ids of the rules in fault on this frame."""
         return tuple(r.id for r in self.rules if r.state == RuleState.FAULT)
+
+    @property
+    def baseline_capturing(self) -> bool:
+        """Whether a personal baseline is being measured now (the person should hold still)."""
+        return any(b.capturing for b in self.baselines)
 
 
 class SideTracker:
@@ -161,10 +203,14 @@ class ExerciseSession:
         self.view_tracker = ViewTracker(instant=instant)
         self.side_tracker = SideTracker(spec.side.choose, self.options.side_margin) if spec.side else None
         self.counter = RoundCounter(spec.counter) if spec.counter else None
+        self.baselines = {bid: BaselineTracker(b) for bid, b in spec.baselines.items()}
+        #: Rules about movement itself: a transition does not hold them back (only entering).
+        self._moving_ok = {r.id: spec.metrics[r.metric].kind == MetricKind.MOTION for r in spec.rules}
         self.cues = CueSelector(self.options.cues)
-        # Landmarks the position checks need, per side, to explain what is out of view.
+        # Landmarks the position checks need, per side, to explain what is out of view (a
+        # condition that may be unknown needs none: the kneeling shin hidden from the front).
         self._position_points = {
-            side: sorted({i for c in spec.position for i in self._metric_points(c.metric, side)})
+            side: sorted({i for c in spec.position if not c.unknown_ok for i in self._metric_points(c.metric, side)})
             for side in ("left", "right")
         }
         self.reset()
@@ -187,10 +233,18 @@ class ExerciseSession:
         if self.counter:
             self.counter.reset()
         self.cues.reset()
+        for b in self.baselines.values():
+            b.reset()
         self.hold_s = 0.0
         self._in_position = False
         self._pos_change_since: float | None = None
         self._last_t: float | None = None
+        self._settle_from: float | None = None  # rules judge from settle_s after this time
+        self._entered_at: float | None = None  # when the position was entered
+        self._last_body: tuple[float, list[tuple[float, float]]] | None = None
+        self._side = ""
+        self._hinted: set[str] = set()  # view hints already given
+        self._out_s = 0.0  # time out of position since leaving it
 
     # ------------------------------------------------------------------ helpers
 
@@ -206,6 +260,48 @@ class ExerciseSession:
         if any(("nose" in n or "ear" in n or "eye" in n) for n in names):
             return "head"
         return "body"
+
+    def _moving(self, frame: PoseFrame, t: float) -> bool:
+        """Whether the body moves like a transition or a camera cut (see ``transition_speed``)."""
+        rows = self.metrics.point_rows(frame)
+        pts = [rows[i] for i in _BODY_POINTS]
+        last, self._last_body = self._last_body, (t, pts)
+        if last is None or t <= last[0]:
+            return False
+        scale = _body_scale_px(rows)
+        if not math.isfinite(scale) or scale <= 0:
+            return False
+        speeds = sorted(
+            math.hypot(a[0] - b[0], a[1] - b[1])
+            for a, b in zip(pts, last[1], strict=True)
+            if math.isfinite(a[0]) and math.isfinite(b[0])
+        )
+        if len(speeds) < 4:
+            return False
+        return speeds[(3 * len(speeds)) // 4] / scale / (t - last[0]) > self.options.transition_speed
+
+    def _breaking_rules(self, values: dict[str, float]) -> list[str]:
+        """Rules whose fault explains why the position conditions fail (``RuleSpec.breaks``).
+
+        Judged on the spec's own thresholds (a rule that breaks the position reads a body part
+        far from where the position puts it, not a small change from a personal baseline).
+        """
+        found = []
+        for r in self.spec.rules:
+            if not r.breaks:
+                continue
+            value = values.get(r.metric, float("nan"))
+            held = [c.holds(values) for c in r.broken_position(self.spec.position)]
+            if all(h is True for h in held) and r.fault_when.holds(value, r.threshold):
+                found.append(r.id)
+        return found
+
+    def _count_out(self, in_position: bool, dt: float) -> None:
+        """Out of position long enough, the next entry is a new attempt: new baselines."""
+        self._out_s = 0.0 if in_position else self._out_s + dt
+        if self._out_s > NEW_ATTEMPT_S:
+            for b in self.baselines.values():
+                b.reset()
 
     def _update_position(self, holds: bool, t: float) -> bool:
         if self.options.instant:
@@ -224,12 +320,17 @@ class ExerciseSession:
 
     # ------------------------------------------------------------------ update
 
-    def update(self, frame: PoseFrame | None, timestamp_s: float | None = None) -> FrameResult:
+    def update(
+        self, frame: PoseFrame | None, timestamp_s: float | None = None, *, attempting: bool = True
+    ) -> FrameResult:
         """Judge one frame.
 
         Args:
             frame: the smoothed pose, or None when nobody is in view.
             timestamp_s: the frame time (taken from ``frame`` when given).
+            attempting: the person is doing this exercise (chosen, or recognised and
+                followed): a fault that breaks a position condition it declares
+                (``RuleSpec.breaks``) is judged instead of "not in position".
         """
         spec = self.spec
         t = frame.timestamp_s if frame is not None else float(timestamp_s or 0.0)
@@ -238,7 +339,7 @@ class ExerciseSession:
         unknown_rules = tuple(RuleResult(r.id, RuleState.UNKNOWN, float("nan"), r.threshold, reason="no person")
                               for r in spec.rules)
         if frame is None:
-            self._update_position(False, t)
+            self._count_out(self._update_position(False, t), dt)
             for tr in self.trackers:
                 tr.update(float("nan"), t, "no person")
             cue = self.cues.update([Cue(SETUP_CUES["no_person"], CueKind.SETUP, "no_person", 0)], t)
@@ -248,11 +349,35 @@ class ExerciseSession:
         side = ""
         if self.side_tracker and spec.side:
             side = self.side_tracker.update(*self.metrics.side_values(frame))
+        if side != self._side:  # the other side: its own baseline
+            self._side = side
+            for b in self.baselines.values():
+                b.reset()
         values = self.metrics.update(frame, side or "left")
         view = self.view_tracker.update(frame)
         vis_reason = self._visibility_reason(frame, side)
         holds = not vis_reason and all(c.holds(values) for c in spec.position)
+        if not holds and not vis_reason and attempting and not self.options.instant:
+            holds = bool(self._breaking_rules(values))
         in_position = self._update_position(holds, t)
+        self._count_out(in_position, dt)
+        moving = self._moving(frame, t)
+        if not in_position:
+            self._settle_from = self._entered_at = None
+        elif moving or self._settle_from is None:
+            self._settle_from = t
+        if in_position and self._entered_at is None:
+            self._entered_at = t
+        judging = in_position and not self.options.instant
+        entering = judging and t - self._entered_at < self.options.settle_s
+        settling = judging and (entering or moving or t - self._settle_from < self.options.resettle_s)
+        # A photo has no baseline: one frame cannot show the person's own reference posture.
+        bases = () if self.options.instant else tuple(
+            tr.update(values.get(tr.spec.metric, float("nan")), t,
+                      reference=in_position and not settling and view.value in spec.views)
+            for tr in self.baselines.values()
+        )
+        base_of = {r.id: self.baselines[r.baseline].value for r in spec.rules if r.baseline}
 
         setup: list[Cue] = []
         if vis_reason:
@@ -262,6 +387,8 @@ class ExerciseSession:
             setup.append(Cue(SETUP_CUES[want], CueKind.SETUP, f"view_{want}", 0))
         elif not in_position:
             setup.append(Cue(spec.position_cue, CueKind.SETUP, "position", 0))
+        elif settling:
+            setup.append(SETTLING_CUE)
 
         results = []
         for tr in self.trackers:
@@ -269,8 +396,10 @@ class ExerciseSession:
             gate = ""
             if not in_position:
                 gate = "not in position"
+            elif settling and not (self._moving_ok[r.id] and not entering):
+                gate = "settling"
             elif view.value not in r.views:
-                gate = f"cannot be seen from the {view.value}" if view != View.UNKNOWN else "view unknown"
+                gate = f"{UNSEEN_PREFIX} {view.value}" if view != View.UNKNOWN else "view unknown"
             else:
                 applies = [c.holds(values) for c in r.when]
                 if False in applies:  # known not to apply (e.g. the foot is nowhere near the knee)
@@ -278,7 +407,8 @@ class ExerciseSession:
                     continue
                 if None in applies:
                     gate = "landmarks not visible"
-            results.append(tr.update(values.get(r.metric, float("nan")), t, gate))
+            threshold = r.threshold_from(base_of.get(r.id, math.nan))
+            results.append(tr.update(values.get(r.metric, float("nan")), t, gate, threshold))
 
         faults = [res for res in results if res.state == RuleState.FAULT]
         if in_position and not faults:
@@ -291,10 +421,17 @@ class ExerciseSession:
         candidates = list(setup)
         by_id = {r.id: r for r in spec.rules}
         candidates += [Cue(by_id[f.id].cue, CueKind.FAULT, f.id, by_id[f.id].priority) for f in faults]
+        quiet = in_position and not setup and not faults and t - (self._entered_at or t) >= HINT_AFTER_S
+        hint = self._view_hint(results, view, t) if quiet else None
+        if hint is not None:
+            candidates.append(hint)
         known = any(res.state != RuleState.UNKNOWN for res in results)
         if in_position and not setup and not faults and known:
-            candidates.append(Cue(GOOD_FORM_TEXT, CueKind.GOOD, "good", 50))
+            capturing = any(b.capturing for b in bases)
+            candidates.append(BASELINE_CUE if capturing else Cue(GOOD_FORM_TEXT, CueKind.GOOD, "good", 50))
         cue = self.cues.update(candidates, t)
+        if cue.kind == CueKind.HINT:
+            self._hinted.add(cue.key)
         return FrameResult(
             timestamp_s=t,
             exercise=spec.id,
@@ -310,7 +447,25 @@ class ExerciseSession:
             rounds=rounds,
             reports=reports,
             num_people=frame.num_people,
+            baselines=bases,
+            settling=settling,
         )
+
+    def _view_hint(self, results: list[RuleResult], view: View, t: float) -> Cue | None:
+        """A once-per-session cue saying how to turn so that an unseen rule can be judged."""
+        for res in results:
+            rule = next(r for r in self.spec.rules if r.id == res.id)
+            if res.state != RuleState.UNKNOWN or view == View.UNKNOWN or view.value in rule.views:
+                continue
+            key = f"hint_{'_'.join(rule.views)}"
+            cur = self.cues.current
+            if key in self._hinted and (cur.key != key or t - cur.since_s >= self.options.cues.min_show_s):
+                continue  # said once, for its minimum showing time
+            want = {"side": "your side", "front": "your front", "oblique": "a three-quarter view"}
+            turn = " or ".join(want[v] for v in rule.views)
+            what = rule.id.replace("_", " ")
+            return Cue(f"To check '{what}', turn {turn} to the camera for a moment.", CueKind.HINT, key, 40)
+        return None
 
     @staticmethod
     def _report_label(rep: ReportSpec, values: dict[str, float]) -> str:
@@ -318,6 +473,20 @@ class ExerciseSession:
             if all(c.holds(values) is True for c in case.when):
                 return case.label
         return rep.default
+
+
+def _body_scale_px(rows: list) -> float:
+    """The body's size in the image, in pixels: its longest seen segment among the torso, the
+    shoulder line and the thighs (the torso alone shrinks when it points at the camera, as on
+    hands and knees seen from the front). NaN when none is seen."""
+    pairs = (("mid_shoulder", "mid_hip"), ("left_shoulder", "right_shoulder"), ("left_hip", "left_knee"),
+             ("right_hip", "right_knee"))
+    lengths = [
+        math.hypot(a[0] - b[0], a[1] - b[1])
+        for a, b in ((rows[POINT_INDEX[i]], rows[POINT_INDEX[j]]) for i, j in pairs)
+        if math.isfinite(a[0]) and math.isfinite(b[0])
+    ]
+    return max(lengths) if lengths else float("nan")
 
 
 def majority(labels: list[str]) -> str:

@@ -12,11 +12,12 @@ import difflib
 import math
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from formcheck.engine.kinds import KINDS, MetricKind
 from formcheck.engine.landmarks import ALL_POINT_NAMES
 from formcheck.errors import FormcheckError
 
@@ -55,54 +56,8 @@ class Op(StrEnum):
         return 1.0 if self in (Op.GT, Op.GE) else -1.0
 
 
-class MetricKind(StrEnum):
-    """The metric formulas a spec can use; see ``formcheck.engine.metrics`` for each definition."""
-
-    JOINT_ANGLE = "joint_angle"
-    SIGNED_JOINT_ANGLE = "signed_joint_angle"
-    INCLINATION = "inclination"
-    ELEVATION = "elevation"
-    LINE_TILT = "line_tilt"
-    ANGLE_BETWEEN = "angle_between"
-    DISTANCE = "distance"
-    HEIGHT_ABOVE = "height_above"
-    OFFSET_ABOVE_LINE = "offset_above_line"
-    FORWARD_OFFSET = "forward_offset"
-    LENGTH_RATIO = "length_ratio"
-    MASK_FLOOR_GAP = "mask_floor_gap"
-    MOTION = "motion"
-    VISIBILITY = "visibility"
-    FRONTALITY = "frontality"
-    MIN = "min"
-    MAX = "max"
-    MEAN = "mean"
-    RATIO = "ratio"
-
-
-#: How many points each point-based kind takes.
-POINT_COUNTS: dict[MetricKind, int] = {
-    MetricKind.JOINT_ANGLE: 3,
-    MetricKind.SIGNED_JOINT_ANGLE: 3,
-    MetricKind.INCLINATION: 2,
-    MetricKind.ELEVATION: 2,
-    MetricKind.LINE_TILT: 2,
-    MetricKind.ANGLE_BETWEEN: 4,
-    MetricKind.DISTANCE: 2,
-    MetricKind.HEIGHT_ABOVE: 2,
-    MetricKind.OFFSET_ABOVE_LINE: 3,
-    MetricKind.FORWARD_OFFSET: 2,
-    MetricKind.LENGTH_RATIO: 4,
-    MetricKind.MASK_FLOOR_GAP: 2,
-}
-COMBINING_KINDS = (MetricKind.MIN, MetricKind.MAX, MetricKind.MEAN, MetricKind.RATIO)
-WORLD_KINDS = (
-    MetricKind.JOINT_ANGLE,
-    MetricKind.ANGLE_BETWEEN,
-    MetricKind.DISTANCE,
-    MetricKind.LENGTH_RATIO,
-    MetricKind.INCLINATION,
-    MetricKind.ELEVATION,
-)
+#: The kinds that combine other metrics (``of = [...]``), from the registry.
+COMBINING_KINDS = tuple(k for k, info in KINDS.items() if info.combines)
 
 
 @dataclass(frozen=True)
@@ -119,10 +74,9 @@ class MetricSpec:
         forward: two landmark names (back, front) giving the forward direction for
             signed_joint_angle, or (from, to) giving the facing for forward_offset.
         absolute: take the absolute value.
-        baseline: for length_ratio, "session_max" divides by the largest ratio seen so far
-            (at least ``baseline_default``); "" leaves the ratio as is.
-        baseline_default: prior for the baseline, used for photos and the first frames.
         window_s: for motion, the time window of the average speed, in seconds.
+        back_and_forth: for motion, count only movement that comes back within the window
+            (fidgeting), not a move from one posture to another.
         description: one line for people.
     """
 
@@ -134,9 +88,8 @@ class MetricSpec:
     of: tuple[str, ...] = ()
     forward: tuple[str, ...] = ()
     absolute: bool = False
-    baseline: str = ""
-    baseline_default: float = 1.0
     window_s: float = 2.0
+    back_and_forth: bool = False
     description: str = ""
 
     @property
@@ -190,6 +143,20 @@ class RuleSpec:
         severity_scale: how far past the threshold counts as a full penalty in the score.
         weight: the rule's weight in the form score.
         note: why the threshold is what it is (measured evidence).
+        baseline: id of a :class:`BaselineSpec` of the same metric: once the person's own
+            value is captured, the rule fires on the change from it (``change`` or ``ratio``)
+            instead of on ``threshold``, which serves while no baseline exists (photos, the
+            first seconds of a hold). A fault present from the start is caught through the
+            baseline's ``range``.
+        change: with ``baseline``: fault when the value is past ``baseline ± change`` (in the
+            direction of ``fault_when``), in the metric's unit.
+        ratio: with ``baseline``: fault when the value is past ``baseline × ratio``.
+        breaks: ``position`` conditions this fault may break, as metric id → the furthest value
+            the broken condition may reach (the foot that is not lifted in tree pose breaks
+            "one knee bent"; boat legs lowered toward the floor break "thighs raised", but a
+            person standing up is not in a boat at all): while the exercise is chosen or
+            followed, a person failing only those conditions, within those limits, with this
+            rule's fault present, is still judged (and told) instead of "not in position".
     """
 
     id: str
@@ -204,6 +171,71 @@ class RuleSpec:
     when: tuple[Condition, ...] = ()
     severity_scale: float = 10.0
     weight: float = 1.0
+    note: str = ""
+    baseline: str = ""
+    change: float = math.nan
+    ratio: float = math.nan
+    breaks: dict[str, float] = field(default_factory=dict)
+
+    def broken_position(self, position: tuple[Condition, ...]) -> tuple[Condition, ...]:
+        """The position conditions with those this fault breaks moved to their limits."""
+        return tuple(
+            replace(c, value=self.breaks[c.metric])
+            if c.metric in self.breaks and not c.op.holds(self.breaks[c.metric], c.value)
+            else c
+            for c in position
+        )
+
+    def threshold_from(self, base: float) -> float:
+        """The threshold the rule applies given the person's (clamped) baseline value.
+
+        Args:
+            base: the baseline's value, NaN while none exists (then ``threshold`` applies).
+        """
+        if not self.baseline or not math.isfinite(base):
+            return self.threshold
+        return base * self.ratio if math.isfinite(self.ratio) else base + self.fault_when.sign * self.change
+
+
+class Capture(StrEnum):
+    """How a baseline takes the person's own value."""
+
+    #: The median over ``capture_s`` once the value has stayed within ``steady`` for
+    #: ``settle_s`` while the reference posture holds (a flat back at the start of a stretch).
+    SETTLED = "settled"
+    #: The largest value seen while the reference posture holds (the tallest sitting spine).
+    MAX = "max"
+
+
+@dataclass(frozen=True)
+class BaselineSpec:
+    """A metric measured on the person themselves, that rules compare later values with.
+
+    Attributes:
+        id: the baseline's name, used by rules' ``baseline``.
+        metric: the metric measured.
+        capture: how the value is taken (:class:`Capture`).
+        settle_s: seconds the value must stay steady before capture starts (settled).
+        capture_s: seconds the captured median is taken over (settled).
+        steady: largest spread (max − min) of the value while settling and capturing, in the
+            metric's unit; a larger spread starts the capture again (settled).
+        range: (low, high) the values the reference posture reads across bodies; the captured
+            value is clamped into it, so a fault present from the start cannot pass for the
+            person's reference (an arched back is not taken as their flat back) and a person who
+            never reaches the posture is compared with a typical body (the tallest spine of
+            someone who never sits tall).
+        description: one line for people ("your own flat back").
+        note: where the numbers come from.
+    """
+
+    id: str
+    metric: str
+    capture: Capture = Capture.SETTLED
+    settle_s: float = 1.0
+    capture_s: float = 1.5
+    steady: float = math.inf
+    range: tuple[float, float] = (-math.inf, math.inf)
+    description: str = ""
     note: str = ""
 
 
@@ -262,6 +294,7 @@ class ExerciseSpec:
     #: the exercise on its position alone.
     recognize_hold_s: float = 1.0
     side: SideSpec | None = None
+    baselines: dict[str, BaselineSpec] = field(default_factory=dict)
     reports: tuple[ReportSpec, ...] = ()
     counter: CounterSpec | None = None
     cannot_see: tuple[str, ...] = ()
@@ -324,7 +357,7 @@ _NUM = (int, float)
 _KNOWN_TOP = {
     "id", "name", "version", "views", "camera", "instructions", "position_cue", "metrics", "position",
     "rules", "recognize", "recognize_hold_s", "side", "reports", "counter", "cannot_see", "min_visibility",
-    "summary_metrics",
+    "summary_metrics", "baselines",
 }
 
 
@@ -380,10 +413,12 @@ def _metric(ctx: _Ctx, mid: str, raw: Any) -> MetricSpec:
     path = f"metrics.{mid}"
     if not isinstance(raw, dict):
         raise ctx.fail(path, "expected a table")
+    if "baseline" in raw:
+        raise ctx.fail(f"{path}.baseline", "a metric has no baseline any more: declare [baselines.<id>] with this "
+                       "metric and give the rule baseline = \"<id>\" with change or ratio")
     _check_keys(
         ctx, raw,
-        {"kind", "points", "unit", "space", "of", "forward", "absolute", "baseline", "baseline_default",
-         "window_s", "description"},
+        {"kind", "points", "unit", "space", "of", "forward", "absolute", "window_s", "back_and_forth", "description"},
         path,
     )
     kind_raw = ctx.get(raw, "kind", path, str)
@@ -396,9 +431,10 @@ def _metric(ctx: _Ctx, mid: str, raw: Any) -> MetricSpec:
         if not isinstance(p, str):
             raise ctx.fail(f"{path}.points[{i}]", f"expected a landmark name, got {p!r}")
         _check_point(ctx, p, f"{path}.points[{i}]")
-    if kind in POINT_COUNTS and len(points) != POINT_COUNTS[kind]:
-        raise ctx.fail(f"{path}.points", f"'{kind.value}' takes {POINT_COUNTS[kind]} points, got {len(points)}")
-    if kind in (MetricKind.MOTION, MetricKind.VISIBILITY) and not points:
+    info = KINDS[kind]
+    if info.points is not None and len(points) != info.points:
+        raise ctx.fail(f"{path}.points", f"'{kind.value}' takes {info.points} points, got {len(points)}")
+    if len(points) < info.min_points:
         raise ctx.fail(f"{path}.points", f"'{kind.value}' needs at least one landmark")
     of = tuple(ctx.get(raw, "of", path, list, []))
     if kind in COMBINING_KINDS and len(of) < 2:
@@ -418,11 +454,8 @@ def _metric(ctx: _Ctx, mid: str, raw: Any) -> MetricSpec:
     space = ctx.get(raw, "space", path, str, "image")
     if space not in ("image", "world"):
         raise ctx.unknown(f"{path}.space", space, ["image", "world"])
-    if space == "world" and kind not in WORLD_KINDS:
+    if space == "world" and not info.world:
         raise ctx.fail(f"{path}.space", f"'{kind.value}' is measured in the image only; remove space = \"world\"")
-    baseline = ctx.get(raw, "baseline", path, str, "")
-    if baseline not in ("", "session_max"):
-        raise ctx.unknown(f"{path}.baseline", baseline, ["session_max"])
     window_s = float(ctx.get(raw, "window_s", path, _NUM, 2.0))
     if window_s <= 0:
         raise ctx.fail(f"{path}.window_s", f"must be > 0 seconds, got {window_s}")
@@ -435,9 +468,8 @@ def _metric(ctx: _Ctx, mid: str, raw: Any) -> MetricSpec:
         of=of,
         forward=forward,
         absolute=ctx.get(raw, "absolute", path, bool, False),
-        baseline=baseline,
-        baseline_default=float(ctx.get(raw, "baseline_default", path, _NUM, 1.0)),
         window_s=window_s,
+        back_and_forth=ctx.get(raw, "back_and_forth", path, bool, False),
         description=ctx.get(raw, "description", path, str, ""),
     )
 
@@ -449,7 +481,7 @@ def _rule(ctx: _Ctx, i: int, raw: Any, metric_ids: list[str], views: tuple[str, 
     _check_keys(
         ctx, raw,
         {"id", "metric", "fault_when", "threshold", "cue", "priority", "hysteresis", "min_duration_s", "views",
-         "when", "severity_scale", "weight", "note"},
+         "when", "severity_scale", "weight", "note", "baseline", "change", "ratio", "breaks"},
         path,
     )
     metric = ctx.get(raw, "metric", path, str)
@@ -491,7 +523,89 @@ def _rule(ctx: _Ctx, i: int, raw: Any, metric_ids: list[str], views: tuple[str, 
         severity_scale=scale,
         weight=weight,
         note=ctx.get(raw, "note", path, str, ""),
+        **_rule_baseline(ctx, raw, path, metric),
+        breaks=_breaks(ctx, raw, path, metric_ids),
     )
+
+
+def _rule_baseline(ctx: _Ctx, raw: dict[str, Any], path: str, metric: str) -> dict[str, Any]:
+    """The rule's ``baseline`` with its ``change`` or ``ratio`` (checked against the baselines later)."""
+    baseline = ctx.get(raw, "baseline", path, str, "")
+    change = float(ctx.get(raw, "change", path, _NUM, math.nan))
+    ratio = float(ctx.get(raw, "ratio", path, _NUM, math.nan))
+    if not baseline:
+        for key in ("change", "ratio"):
+            if key in raw:
+                raise ctx.fail(f"{path}.{key}", "needs baseline = \"<baseline id>\" (what the value is compared with)")
+        return {}
+    if math.isfinite(change) == math.isfinite(ratio):
+        raise ctx.fail(f"{path}.baseline", "give exactly one of change (value ± change) or ratio (value × ratio)")
+    if math.isfinite(change) and change <= 0:
+        raise ctx.fail(f"{path}.change", f"must be > 0 (the direction comes from fault_when), got {change}")
+    if math.isfinite(ratio) and ratio <= 0:
+        raise ctx.fail(f"{path}.ratio", f"must be > 0, got {ratio}")
+    return {"baseline": baseline, "change": change, "ratio": ratio}
+
+
+def _breaks(ctx: _Ctx, raw: dict[str, Any], path: str, metric_ids: list[str]) -> dict[str, float]:
+    breaks = ctx.get(raw, "breaks", path, dict, {})
+    for mid in breaks:
+        if mid not in metric_ids:
+            raise ctx.unknown(f"{path}.breaks.{mid}", mid, metric_ids)
+        ctx.get(breaks, mid, f"{path}.breaks", _NUM)
+    return {mid: float(v) for mid, v in breaks.items()}
+
+
+def _baselines(ctx: _Ctx, raw: Any, metrics: dict[str, MetricSpec]) -> dict[str, BaselineSpec]:
+    if not isinstance(raw, dict):
+        raise ctx.fail("baselines", "expected tables like [baselines.flat_back]")
+    out = {}
+    for bid, b in raw.items():
+        path = f"baselines.{bid}"
+        if not isinstance(b, dict):
+            raise ctx.fail(path, "expected a table")
+        _check_keys(ctx, b, {"metric", "capture", "settle_s", "capture_s", "steady", "range", "description", "note"},
+                    path)
+        metric = ctx.get(b, "metric", path, str)
+        if metric not in metrics:
+            raise ctx.unknown(f"{path}.metric", metric, list(metrics))
+        capture_raw = ctx.get(b, "capture", path, str, Capture.SETTLED.value)
+        try:
+            capture = Capture(capture_raw)
+        except ValueError:
+            raise ctx.unknown(f"{path}.capture", capture_raw, [c.value for c in Capture]) from None
+        numbers = {}
+        for key, default in (("settle_s", 1.0), ("capture_s", 1.5), ("steady", math.inf)):
+            numbers[key] = float(ctx.get(b, key, path, _NUM, default))
+            if numbers[key] < 0 or (key == "capture_s" and numbers[key] == 0):
+                bound = "> 0" if key == "capture_s" else ">= 0"
+                raise ctx.fail(f"{path}.{key}", f"must be {bound}, got {numbers[key]}")
+        out[bid] = BaselineSpec(
+            id=bid, metric=metric, capture=capture, range=_range(ctx, b, path),
+            description=ctx.get(b, "description", path, str, ""), note=ctx.get(b, "note", path, str, ""), **numbers,
+        )
+    return out
+
+
+def _range(ctx: _Ctx, raw: dict[str, Any], path: str) -> tuple[float, float]:
+    pair = ctx.get(raw, "range", path, list, [-math.inf, math.inf])
+    if len(pair) != 2 or not all(isinstance(v, _NUM) and not isinstance(v, bool) for v in pair) or pair[0] >= pair[1]:
+        raise ctx.fail(f"{path}.range", f"expected [low, high] with low < high, got {pair!r}")
+    return float(pair[0]), float(pair[1])
+
+
+def _check_rule_baselines(ctx: _Ctx, rules: tuple[RuleSpec, ...], baselines: dict[str, BaselineSpec]) -> None:
+    for i, r in enumerate(rules):
+        if not r.baseline:
+            continue
+        if r.baseline not in baselines:
+            raise ctx.unknown(f"rules[{i}].baseline", r.baseline, list(baselines))
+        if baselines[r.baseline].metric != r.metric:
+            raise ctx.fail(
+                f"rules[{i}].baseline",
+                f"baseline '{r.baseline}' measures '{baselines[r.baseline].metric}', but the rule reads '{r.metric}'; "
+                "a rule compares its own metric with the person's baseline of it",
+            )
 
 
 def _check_metric_refs(ctx: _Ctx, metrics: dict[str, MetricSpec]) -> None:
@@ -538,7 +652,7 @@ def _check_contradictions(ctx: _Ctx, spec_rules: tuple[RuleSpec, ...], position:
         if r.id in seen:
             raise ctx.fail(f"rules[{i}].id", f"duplicate fault id '{r.id}' (also rules[{seen[r.id]}])")
         seen[r.id] = i
-        for cond in position + r.when:
+        for cond in r.broken_position(position) + r.when:
             if cond.metric != r.metric:
                 continue
             # position says metric > a; rule fires when metric < b with b <= a: never fires.
@@ -584,6 +698,16 @@ def parse_spec(data: dict[str, Any], fname: str = "<spec>") -> ExerciseSpec:
     raw_rules = ctx.get(data, "rules", "", list)
     rules = tuple(_rule(ctx, i, r, ids, views) for i, r in enumerate(raw_rules))
     _check_contradictions(ctx, rules, position)
+    baselines = _baselines(ctx, data.get("baselines", {}), metrics)
+    _check_rule_baselines(ctx, rules, baselines)
+    for i, r in enumerate(rules):
+        for mid, limit in r.breaks.items():
+            conds = [c for c in position if c.metric == mid]
+            if not conds:
+                raise ctx.fail(f"rules[{i}].breaks.{mid}", "is in no position condition, so there is nothing to break")
+            if all(c.op.holds(limit, c.value) for c in conds):
+                raise ctx.fail(f"rules[{i}].breaks.{mid}", f"{limit} still satisfies the position condition "
+                               f"({mid} {conds[0].op.value} {conds[0].value}); give the furthest value it may break to")
 
     side = None
     if "side" in data:
@@ -653,6 +777,7 @@ def parse_spec(data: dict[str, Any], fname: str = "<spec>") -> ExerciseSpec:
         recognize=_conditions(ctx, data.get("recognize", []), "recognize", ids),
         recognize_hold_s=_non_negative(ctx, data, "recognize_hold_s", 1.0),
         side=side,
+        baselines=baselines,
         reports=tuple(reports),
         counter=counter,
         cannot_see=tuple(ctx.get(data, "cannot_see", "", list, [])),

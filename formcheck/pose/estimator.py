@@ -50,6 +50,9 @@ PEOPLE_CHECK_CONFIDENCE = 0.3
 PEOPLE_CHECK_LAG_S = 0.5
 #: Two poses of the people check whose landmark boxes overlap this much are one person.
 SAME_PERSON_IOU = 0.6
+#: A pose whose landmark box lies this much inside another's (intersection over the smaller
+#: box) is part of the same person: close-ups of one person's legs came back as two poses.
+SAME_PERSON_INSIDE = 0.8
 _log = logging.getLogger(__name__)
 
 
@@ -482,14 +485,23 @@ def count_people(poses_xy: list[np.ndarray], poses_visibility: list[np.ndarray])
     MediaPipe's IMAGE-mode detector sometimes returns the same person twice (a rendered body
     lying on its back: two poses with boxes at IoU 0.95); two real people overlap far less
     (IoU 0.00-0.08 on pose2sim's multi-person clip). Poses at IoU >= :data:`SAME_PERSON_IOU`
-    with one already counted are the same person.
+    with one already counted, or lying mostly inside it (:data:`SAME_PERSON_INSIDE`, a close-up
+    of one person's legs read as two poses), are the same person.
     """
     kept: list[tuple[np.ndarray, np.ndarray]] = []
     for xy, vis in zip(poses_xy, poses_visibility, strict=True):
         lo, hi = _box(xy, vis)
-        if all(_iou((lo, hi), other) < SAME_PERSON_IOU for other in kept):
+        if all(_iou((lo, hi), other) < SAME_PERSON_IOU and _inside((lo, hi), other) < SAME_PERSON_INSIDE
+               for other in kept):
             kept.append((lo, hi))
     return len(kept)
+
+
+def _inside(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:
+    """Intersection of two boxes over the smaller one's area (1.0 for a degenerate box)."""
+    inter = float(np.prod(np.clip(np.minimum(a[1], b[1]) - np.maximum(a[0], b[0]), 0.0, None)))
+    smaller = min(float(np.prod(a[1] - a[0])), float(np.prod(b[1] - b[0])))
+    return inter / smaller if smaller > 0 else 1.0
 
 
 def _iou(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:

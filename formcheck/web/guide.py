@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from formcheck.coach.words import REPORT_WORDS, fault_name
 from formcheck.engine.specs import ExerciseSpec, RuleSpec
 
 #: The routine's order (FORM_RULES.md); specs not listed here follow alphabetically.
@@ -26,10 +27,9 @@ def ordered_ids(specs: dict[str, ExerciseSpec]) -> list[str]:
     return known + sorted(i for i in specs if i not in ROUTINE_ORDER)
 
 
-def fault_label(fault_id: str) -> str:
-    """A readable name for a fault id: ``knee_not_to_chest`` → ``Knee not to chest``."""
-    words = fault_id.replace("_", " ").strip()
-    return words[:1].upper() + words[1:]
+def fault_label(fault_id: str, exercise: str | None = None) -> str:
+    """The plain-language name of a fault: ``knee_not_to_chest`` → ``Knee not drawn to the chest``."""
+    return fault_name(fault_id, exercise)
 
 
 def _number(value: float) -> str:
@@ -44,9 +44,16 @@ def rule_line(spec: ExerciseSpec, rule: RuleSpec) -> str:
     views = ", ".join(rule.views)
     seen = f" *(seen from the {views})*" if views and tuple(rule.views) != tuple(spec.views) else ""
     return (
-        f"- **{fault_label(rule.id)}**: {what} {_OP_WORDS[rule.fault_when.value]} "
-        f"{_number(rule.threshold)}{unit}{seen}. Cue: “{rule.cue}”"
+        f"- **{fault_label(rule.id, spec.id)}** (`{rule.id}`): {what} {_OP_WORDS[rule.fault_when.value]} "
+        f"{_number(rule.threshold)}{unit}{seen}."
     )
+
+
+def plain_rule_line(spec: ExerciseSpec, rule: RuleSpec) -> str:
+    """One Markdown bullet for a rule in words: its name, the cue and where it can be seen."""
+    views = " or ".join(rule.views)
+    seen = f" *(seen from the {views} only)*" if views and tuple(rule.views) != tuple(spec.views) else ""
+    return f"- **{fault_label(rule.id, spec.id)}**: “{rule.cue}”{seen}"
 
 
 @dataclass(frozen=True)
@@ -57,9 +64,10 @@ class Guide:
         title: the exercise name.
         instructions: the routine's instruction text.
         camera: where to put the camera (views, height, distance).
-        checks: what the checker looks for, one bullet per rule.
+        checks: what the checker looks for in words, one bullet per rule (name and cue).
         cannot_see: what the checker cannot see, one bullet each.
         extras: counters and reports (Cat-Cow rounds, stage, arm variant).
+        details: for instructors: each rule's measurement, threshold and unit.
     """
 
     title: str
@@ -68,13 +76,14 @@ class Guide:
     checks: str
     cannot_see: str
     extras: str
+    details: str = ""
 
 
 def build_guide(spec: ExerciseSpec) -> Guide:
     """The guide for one exercise, from its spec."""
     views = " or ".join(spec.views)
     camera = f"**View:** {views}. {spec.camera}"
-    checks = "\n".join(rule_line(spec, r) for r in spec.rules)
+    checks = "\n".join(plain_rule_line(spec, r) for r in spec.rules)
     limits = list(spec.cannot_see) or ["Nothing listed in the spec."]
     limits.append("A check whose body parts are out of view, or that the camera angle cannot judge, stays "
                   "silent (unknown) instead of guessing.")
@@ -83,10 +92,10 @@ def build_guide(spec: ExerciseSpec) -> Guide:
         extras.append("Counts **Cat-Cow rounds** (one round = one flexion plus one extension of the spine).")
     for rep in spec.reports:
         labels = ", ".join(c.label for c in rep.cases)
-        extras.append(f"Reports **{rep.id}**: {labels} (else {rep.default}).")
+        extras.append(f"Tells you {REPORT_WORDS.get(rep.id, rep.id)}: {labels}.")
     if spec.side is not None and spec.side.meaning:
         extras.append(f"“Side” means the {spec.side.meaning}.")
-    extras.append("**Hold time** counts while you are in position with no fault.")
+    extras.append("**Good-form hold** counts while you are in position with no correction active.")
     return Guide(
         title=spec.name,
         instructions=" ".join(spec.instructions.split()),
@@ -94,6 +103,7 @@ def build_guide(spec: ExerciseSpec) -> Guide:
         checks=checks,
         cannot_see="\n".join(f"- {line}" for line in limits),
         extras="\n".join(f"- {line}" for line in extras),
+        details="\n".join(rule_line(spec, r) for r in spec.rules),
     )
 
 
@@ -101,9 +111,16 @@ def guide_markdown(spec: ExerciseSpec) -> str:
     """The whole guide as one Markdown document."""
     g = build_guide(spec)
     return (
-        f"### {g.title}\n\n> {g.instructions}\n\n#### Camera\n{g.camera}\n\n#### What it checks\n{g.checks}\n\n"
-        f"#### What it cannot see\n{g.cannot_see}\n\n#### Also\n{g.extras}\n"
+        f"### {g.title}\n\n> {g.instructions}\n\n#### Camera\n{g.camera}\n\n#### What it watches\n{g.checks}\n\n"
+        f"#### Also\n{g.extras}\n"
     )
+
+
+def instructor_markdown(spec: ExerciseSpec) -> str:
+    """For instructors: each rule's measurement, threshold and unit, and what the checker cannot see."""
+    g = build_guide(spec)
+    return (f"**Measurements and thresholds** (a correction is called past the threshold for 0.4 s)\n\n"
+            f"{g.details}\n\n**What it cannot see**\n\n{g.cannot_see}\n")
 
 
 AUTO_GUIDE = (

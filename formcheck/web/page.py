@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import html
+import uuid
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -11,23 +13,45 @@ import streamlit as st
 from streamlit.runtime import exists as runtime_exists
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from formcheck.coach.live import LiveCoach
+from formcheck.coach.routine import Routine, is_sided
 from formcheck.engine.engine import AUTO
 from formcheck.engine.specs import ExerciseSpec, load_specs
+from formcheck.history import default_store
 from formcheck.live import LiveOptions, LiveProcessor, make_frame_callback
+from formcheck.models import MODEL_NAMES
+from formcheck.quiet import quiet_streamlit
+from formcheck.web.capacity import gated_callback, live_slots
 from formcheck.web.files import SessionFiles
 from formcheck.web.guide import ordered_ids
+from formcheck.web.heap import trim_heap
 from formcheck.web.janitor import SessionJanitor
 from formcheck.web.settings import IceConfig, ice_config, ice_text_from_env
 from formcheck.web.speech import SpeechCooldown
+from formcheck.web.streams import CTX_KEY as STREAM_CTX_KEY
+from formcheck.web.streams import stop_stream
 
-MODELS = ("lite", "full", "heavy")
+MODELS = MODEL_NAMES
 _SESSION = "fc_session"
 
 
 @st.cache_resource(show_spinner=False)
 def cached_specs() -> dict[str, ExerciseSpec]:
-    """The shipped exercise specs, loaded once per server process."""
+    """The shipped exercise specs, loaded once per server process (which is then made quiet)."""
+    quiet_streamlit()
     return load_specs()
+
+
+def specs_or_stop() -> dict[str, ExerciseSpec]:
+    """The specs, or an error on the page and a stop when they cannot be loaded."""
+    from formcheck.errors import FormcheckError  # noqa: PLC0415
+
+    try:
+        return cached_specs()
+    except FormcheckError as exc:
+        st.error(f"The exercise specs could not be loaded: {exc}")
+        st.stop()
+        raise  # st.stop() raises; this line is never reached
 
 
 @dataclass(frozen=True)
@@ -41,6 +65,8 @@ class PageSettings:
         speak: speak cues aloud in the browser.
         speak_repeat_s: the same cue is not repeated within this many seconds.
         ice: the ICE servers for WebRTC.
+        routine: the routine coached on the Live tab (None: one exercise at a time).
+        save_history: save each session's recap on this computer.
     """
 
     exercise: str
@@ -49,22 +75,38 @@ class PageSettings:
     speak: bool = False
     speak_repeat_s: float = 8.0
     ice: IceConfig = IceConfig([])
+    routine: Routine | None = None
+    save_history: bool = True
 
 
-def exercise_label(specs: dict[str, ExerciseSpec], exercise: str) -> str:
-    """The picker's label for an exercise id (or "auto")."""
+#: The picker's value for a routine: this prefix and the routine id.
+ROUTINE_PREFIX = "routine:"
+
+
+def exercise_label(specs: dict[str, ExerciseSpec], exercise: str,
+                   routines: dict[str, Routine] | None = None) -> str:
+    """The picker's label for an exercise id, "auto" or a routine."""
+    if exercise.startswith(ROUTINE_PREFIX):
+        r = (routines or {}).get(exercise[len(ROUTINE_PREFIX):])
+        return f"Guided routine: {r.name if r else exercise[len(ROUTINE_PREFIX):]}"
     return "Auto-detect" if exercise == AUTO else specs[exercise].name
 
 
-def sidebar(specs: dict[str, ExerciseSpec]) -> PageSettings:
+def sidebar(specs: dict[str, ExerciseSpec], routines: dict[str, Routine] | None = None) -> PageSettings:
     """Draw the sidebar and return the choices."""
+    routines = routines or {}
     with st.sidebar:
         st.header("Exercise")
         options = [*ordered_ids(specs), AUTO]
-        exercise = st.selectbox(
-            "Exercise", options, index=0, key="fc_exercise", format_func=lambda e: exercise_label(specs, e),
-            help="The routine's exercises, in order. Auto-detect recognises the exercise first.",
+        choices = [ROUTINE_PREFIX + rid for rid in routines] + options
+        picked = st.selectbox(
+            "What to do", choices, index=0, key="fc_exercise",
+            format_func=lambda e: exercise_label(specs, e, routines),
+            help="A guided routine takes you through its exercises in order, both sides, with a target for each. "
+                 "Or pick one exercise; Auto-detect recognises it.",
         )
+        routine = routines.get(picked[len(ROUTINE_PREFIX):]) if picked.startswith(ROUTINE_PREFIX) else None
+        exercise = AUTO if routine is not None else picked
         st.header("Live camera")
         live_model = st.selectbox(
             "Pose model", MODELS, index=0, key="fc_live_model",
@@ -77,6 +119,11 @@ def sidebar(specs: dict[str, ExerciseSpec]) -> PageSettings:
         speak = st.toggle("Speak cues aloud", value=False, key="fc_speak",
                           help="Uses your browser's speech synthesis; nothing is recorded.")
         repeat = st.slider("Repeat a spoken cue after (s)", 3, 30, 8, key="fc_speak_repeat", disabled=not speak)
+        save_history = st.toggle(
+            "Save sessions on this computer", value=True, key="fc_save_history",
+            help="Each session's recap goes to a history file on the computer running this page (the Progress "
+                 "page shows it). Nothing leaves that computer.",
+        )
         with st.expander("Connection (ICE servers)"):
             text = st.text_area(
                 "ICE servers (JSON)", value=ice_text_from_env(), key="fc_ice",
@@ -90,7 +137,7 @@ def sidebar(specs: dict[str, ExerciseSpec]) -> PageSettings:
         st.divider()
         st.caption("Privacy: video is processed on the server running this page and never stored; uploads "
                    "are deleted when your session ends. No usage statistics are collected.")
-    return PageSettings(exercise, live_model, mirror_view, speak, float(repeat), ice)
+    return PageSettings(exercise, live_model, mirror_view, speak, float(repeat), ice, routine, save_history)
 
 
 def figures_html(figures: list[tuple[str, str]], css_class: str = "fc-stats") -> str:
@@ -115,21 +162,44 @@ class SessionResources:
             specs, LiveOptions(exercise=settings.exercise, model=settings.live_model,
                                mirror_view=settings.mirror_view)
         )
-        self.callback = make_frame_callback(self.processor)
+        #: This session's key for the live-session cap (formcheck/web/capacity.py).
+        self.slot_key = uuid.uuid4().hex
+        self.callback = gated_callback(make_frame_callback(self.processor), self.slot_key)
         self.files = SessionFiles()
         self.speech = SpeechCooldown(repeat_s=settings.speak_repeat_s)
         self.state: dict[str, Any] = {}
-        self._finalizer = weakref.finalize(self, _release, self.processor, self.files)
+        # A holder, not ``self``: the processor keeps the coach, which must not keep this object alive.
+        self._save_history = save = [settings.save_history]
+        self.coach = LiveCoach(
+            {k: v.name for k, v in specs.items()}, {k: is_sided(v) for k, v in specs.items()},
+            functools.partial(_set_exercise, self.processor),
+            lambda: default_store() if save[0] else None,
+        )
+        self.processor.on_result = self.coach.on_result
+        self._finalizer = weakref.finalize(self, _release, self.processor, self.files, self.slot_key, self.coach)
 
     def release_all(self) -> None:
-        """Free the pose model and delete the session's files now (both come back on demand)."""
+        """Save the session being recorded, free the pose model, the live slot and the session's files
+        now (all come back on demand)."""
+        self.coach.stop()  # a tab closed mid-session still leaves its recap in the history
+        stop_stream(self.state.get(STREAM_CTX_KEY))  # a killed tab's WebRTC connection, now (web/streams.py)
         self.processor.release()
+        live_slots().release(self.slot_key)
+        trim_heap()  # the landmarker's freed memory back to the OS (formcheck/web/heap.py)
         self.files.cleanup()
         self.state.clear()
 
 
-def _release(processor: LiveProcessor, files: SessionFiles) -> None:
+def _set_exercise(processor: LiveProcessor, exercise: str) -> None:
+    """The coach's routine switches the exercise judged (bound to the processor, not the session)."""
+    processor.set_options(exercise=exercise)
+
+
+def _release(processor: LiveProcessor, files: SessionFiles, slot_key: str, coach: LiveCoach) -> None:
+    coach.stop()
     processor.close()
+    live_slots().release(slot_key)
+    trim_heap()
     files.cleanup()
 
 
@@ -156,6 +226,9 @@ def session_resources(specs: dict[str, ExerciseSpec], settings: PageSettings) ->
     ctx = get_script_run_ctx()
     if ctx is not None and runtime_exists():
         session_janitor().register(ctx.session_id, res)
-    res.processor.update(exercise=settings.exercise, model=settings.live_model, mirror_view=settings.mirror_view)
+    res._save_history[0] = settings.save_history
+    res.coach.configure(settings.routine)
+    res.processor.set_options(exercise=res.coach.exercise_for(settings.exercise), model=settings.live_model,
+                              mirror_view=settings.mirror_view)
     res.speech.repeat_s = settings.speak_repeat_s
     return res

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from formcheck.analyze import Analysis, AnalyzeOptions, analyze
+from formcheck.coach.recap import RecapEntry
+from formcheck.coach.routine import is_sided
+from formcheck.coach.words import FIGURE_HELP, score_text, seconds_text
 from formcheck.engine.engine import AUTO
 from formcheck.engine.specs import ExerciseSpec
 from formcheck.errors import FormcheckError, MediaError, ModelNotFoundError
 from formcheck.media import probe_video
+from formcheck.messages import user_message
+from formcheck.outputs import SUFFIXES, file_writers
 from formcheck.web.files import UPLOAD_TYPES, Job, UploadError, check_upload
 from formcheck.web.guide import fault_label
 from formcheck.web.page import MODELS, PageSettings, SessionResources, exercise_label, figures_html
+from formcheck.web.recap_view import RecapWriter
 from formcheck.web.settings import SettingsError, upload_limit_mb
-from formcheck.web.timeline import read_frames, rule_timelines, timeline_chart
+from formcheck.web.timeline import TimelineWriter, rule_timelines, timeline_chart
 
 RESULT_KEY = "upload_result"
 #: Height of one timeline chart in pixels (title and axes included).
@@ -35,16 +41,26 @@ class UploadResult:
         name: the uploaded file's name.
         job: where its files are.
         analysis: the outcome.
+        frames: the per-frame table (:class:`~formcheck.web.timeline.TimelineWriter`).
+        recap: the clip's recap entry for its exercise and main side (None for a photo).
     """
 
     key: tuple
     name: str
     job: Job
     analysis: Analysis
+    frames: pd.DataFrame
+    recap: RecapEntry | None = None
 
 
-def run_analysis(job: Job, exercise: str, model: str, mirrored: bool, specs: dict[str, ExerciseSpec]) -> Analysis:
-    """Analyse the stored upload with a progress bar; outputs go next to it."""
+def run_analysis(
+    job: Job, exercise: str, model: str, mirrored: bool, specs: dict[str, ExerciseSpec]
+) -> tuple[Analysis, pd.DataFrame, RecapEntry | None]:
+    """Analyse the stored upload with a progress bar; its files go next to it.
+
+    Returns:
+        The analysis, its per-frame table and its recap entry (None for a photo).
+    """
     total = 0
     try:
         info = probe_video(job.input)
@@ -57,61 +73,70 @@ def run_analysis(job: Job, exercise: str, model: str, mirrored: bool, specs: dic
         if total and (index % 5 == 0 or index + 1 == total):
             bar.progress(min(1.0, (index + 1) / total), text=f"Analysing… frame {index + 1} of {total}")
 
+    timeline = TimelineWriter()
+    recap = RecapWriter({k: v.name for k, v in specs.items()}, {k: is_sided(v) for k, v in specs.items()})
     try:
-        return analyze(
-            job.input,
-            AnalyzeOptions(exercise=exercise, model=model, out_dir=job.folder, mirrored=mirrored),
-            specs,
-            on_frame,
-        )
+        analysis = analyze(job.input, AnalyzeOptions(exercise=exercise, model=model, mirrored=mirrored), specs,
+                           on_frame, writers=[timeline, recap, *file_writers(job.folder)])
     finally:
         bar.empty()
+    return analysis, timeline.frames, _main_entry(analysis, recap)
 
 
-def _summary(specs: dict[str, ExerciseSpec], analysis: Analysis, requested: str) -> None:
+def _main_entry(analysis: Analysis, writer: RecapWriter) -> RecapEntry | None:
+    """The recap entry of the clip's exercise (its main side); None for a photo."""
+    ex = analysis.summary.exercise
+    if analysis.summary.frames < 2 or writer.recap is None or not ex:
+        return None
+    entries = [e for e in writer.recap.entries if e.exercise == ex]
+    return max(entries, key=lambda e: e.in_position_s) if entries else None
+
+
+def _summary(specs: dict[str, ExerciseSpec], analysis: Analysis, requested: str, entry: RecapEntry | None) -> None:
     s = analysis.summary
-    ex = s.get("exercise")
+    ex = s.exercise
     if not ex:
         wanted = "" if requested == AUTO else f" of {exercise_label(specs, requested)}"
         st.warning(
             f"Not in the position{wanted}: nothing was judged. "
-            f"Person seen in {s.get('frames_with_person', 0)} of {s.get('frames', 0)} frame(s). "
+            f"Person seen in {s.frames_with_person} of {s.frames} frame(s). "
             "Check the camera guide (whole body in view, the right side/front view) and the exercise choice."
         )
         return
     spec = specs[ex]
-    details = [d for d in (s.get("side") and f"{s['side']} side", s.get("view") and f"{s['view']} view") if d]
+    details = [d for d in (s.side and f"{s.side} side", s.view and f"{s.view} view") if d]
     st.subheader(spec.name + (f" ({', '.join(details)})" if details else ""))
-    figures = [
-        ("Form score", "–" if s.get("score") is None else f"{s['score']:.0f}/100"),
-        ("Hold", f"{s.get('hold_s', 0):.1f} s"),
-        ("In position", f"{s.get('in_position_s', 0):.1f} s"),
-    ]
+    if entry is not None:  # a video: the same figures, with the same definitions, as the live recap
+        figures = [("Good-form hold", seconds_text(entry.good_s)), ("In position", seconds_text(entry.in_position_s)),
+                   ("Form score", score_text(entry.score, bool(entry.faults)))]
+    else:  # a photo: one frame
+        figures = [("Form score", "–" if s.score is None else score_text(s.score, bool(s.faults)))]
     if spec.counter is not None:
-        figures.append(("Cat-Cow rounds", str(s.get("rounds", 0))))
-    figures += [(k.replace("_", " ").capitalize(), str(v)) for k, v in (s.get("reports") or {}).items()]
+        figures.append(("Cat-Cow rounds", str(s.rounds)))
+    figures += [(k.replace("_", " ").capitalize(), str(v)) for k, v in s.reports.items()]
     st.markdown(figures_html(figures, "fc-summary"), unsafe_allow_html=True)
-    faults = s.get("faults") or {}
-    if not faults:
+    if entry is not None:
+        if entry.score_note:
+            st.markdown(f"**Why the score:** {entry.score_note}.")
+        st.caption(" ".join([FIGURE_HELP["good_form"], FIGURE_HELP["in_position"], FIGURE_HELP["score"]]))
+    if not s.faults:
         st.success("No faults found.")
     cues = {r.id: r.cue for r in spec.rules}
-    for fid, info in faults.items():
-        spans = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in info["intervals"][:6])
-        more = " …" if len(info["intervals"]) > 6 else ""
-        st.error(f"**{fault_label(fid)}** for {info['total_s']:.1f} s ({spans}{more}). {cues.get(fid, '')}")
+    for fid, fault in s.faults.items():
+        spans = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in fault.intervals[:6])
+        more = " …" if len(fault.intervals) > 6 else ""
+        st.error(f"**{fault_label(fid, ex)}** for {fault.total_s:.1f} s ({spans}{more}). {cues.get(fid, '')}")
 
 
-def _timelines(specs: dict[str, ExerciseSpec], analysis: Analysis) -> None:
-    ex = analysis.summary.get("exercise")
-    csv = analysis.outputs.get("csv")
-    if not ex or csv is None or not csv.is_file():
+def _timelines(specs: dict[str, ExerciseSpec], analysis: Analysis, frames: pd.DataFrame) -> None:
+    ex = analysis.summary.exercise
+    if not ex or frames.empty:
         return
-    frames = read_frames(csv)
     tls = rule_timelines(frames, analysis.summary, specs[ex])
     st.markdown("#### Timelines")
     st.caption("Each check's measurement over time. Dashed line: the threshold; pale red: the fault side of it; "
                "red bands: where the fault was reported.")
-    duration = float(analysis.summary.get("duration_s") or 0) or None
+    duration = analysis.summary.duration_s or None
     unmeasured = []
     for tl in tls:
         if tl.measured:
@@ -123,16 +148,16 @@ def _timelines(specs: dict[str, ExerciseSpec], analysis: Analysis) -> None:
                    + ", ".join(unmeasured) + ".")
 
 
-def _photo_table(specs: dict[str, ExerciseSpec], analysis: Analysis) -> None:
-    ex = analysis.summary.get("exercise")
-    csv = analysis.outputs.get("csv")
-    if not ex or csv is None or not csv.is_file():
+def _photo_table(specs: dict[str, ExerciseSpec], analysis: Analysis, frames: pd.DataFrame) -> None:
+    ex = analysis.summary.exercise
+    if not ex or frames.empty:
         return
-    row = read_frames(csv).iloc[0]
+    row = frames.iloc[0]
     spec = specs[ex]
     rows = []
     for r in spec.rules:
         value = row.get(f"{ex}.{r.metric}")
+        value = round(float(value), 3) if isinstance(value, float | int) else value
         unit = spec.metrics[r.metric].unit
         rows.append({"check": fault_label(r.id), "state": row.get(f"{ex}.{r.id}", ""),
                      "value": value, "fault when": f"{r.fault_when.value} {r.threshold:g} {unit}"})
@@ -148,9 +173,7 @@ def _downloads(analysis: Analysis, name: str) -> None:
         path = analysis.outputs[kind]
         if not path.is_file():
             continue
-        suffix = {"video": ".annotated.mp4", "image": ".annotated.png", "csv": ".frames.csv",
-                  "json": ".summary.json"}[kind]
-        col.download_button(labels[kind], data=path.read_bytes, file_name=f"{stem}{suffix}", mime=MIME[kind],
+        col.download_button(labels[kind], data=path.read_bytes, file_name=f"{stem}{SUFFIXES[kind]}", mime=MIME[kind],
                             on_click="ignore", key=f"dl_{kind}")
 
 
@@ -186,17 +209,17 @@ def render(specs: dict[str, ExerciseSpec], settings: PageSettings, res: SessionR
     if result is None or result.key != key or not result.job.input.is_file():
         job = res.files.new_job(up.name, up.getvalue(), suffix)
         try:
-            analysis = run_analysis(job, settings.exercise, model, mirrored, specs)
+            analysis, frames, recap = run_analysis(job, settings.exercise, model, mirrored, specs)
         except FormcheckError as exc:  # nothing of a failed upload is kept
             res.files.remove_job(job)
             if isinstance(exc, ModelNotFoundError):
-                st.error(f"The pose model is missing: {exc}")
+                st.error(user_message(exc, model))  # one sentence here, the full error in the server log
             elif isinstance(exc, MediaError):
                 st.error(f"Could not read “{up.name}”: {exc}")
             else:
                 st.error(f"Analysis failed: {exc}")
             return
-        result = UploadResult(key, up.name, job, analysis)
+        result = UploadResult(key, up.name, job, analysis, frames, recap)
         res.state[RESULT_KEY] = result
     show_result(specs, result, settings.exercise)
 
@@ -211,12 +234,12 @@ def show_result(specs: dict[str, ExerciseSpec], result: UploadResult, requested:
         elif "image" in a.outputs and a.outputs["image"].is_file():
             st.image(str(a.outputs["image"]), caption=result.name)
     with info_col:
-        _summary(specs, a, requested)
+        _summary(specs, a, requested, result.recap)
         with st.expander("Summary JSON"):
-            st.json(json.loads(json.dumps(a.summary, default=str)), expanded=False)
+            st.json(a.to_dict(), expanded=False)
     if a.kind == "video":
-        _timelines(specs, a)
+        _timelines(specs, a, result.frames)
     else:
-        _photo_table(specs, a)
+        _photo_table(specs, a, result.frames)
     st.markdown("#### Downloads")
     _downloads(a, result.name)

@@ -1,0 +1,1 @@
+"""The coach: routines as data, the routine step machine, the session recap (pure stdlib)."""

@@ -220,6 +220,9 @@ def _cmd_make_cert(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["synth"]:  # REMAINDER drops a leading option (`synth --list`): pass all on
+        return _cmd_synth(argparse.Namespace(command="synth", rest=argv[1:]))
     args = build_parser().parse_args(argv)
     commands = {"analyze": _cmd_analyze, "batch": _cmd_batch, "synth": _cmd_synth, "specs": _cmd_specs_check,
                 "history": _cmd_history, "routines": _cmd_routines, "serve": _cmd_serve, "make-cert": _cmd_make_cert}

@@ -77,8 +77,20 @@ BODIES: dict[str, BodySpec] = {
         BodySpec("m_stocky", "male", 0.65, 0.55, 0.7, 0.55, (0.55, 0.38, 0.26), (0.12, 0.22, 0.35)),
         BodySpec("f_tall", "female", 0.6, 0.45, 0.5, 0.75, (0.36, 0.24, 0.17), (0.2, 0.35, 0.25)),
         BodySpec("m_short", "male", 0.75, 0.4, 0.45, 0.25, (0.78, 0.60, 0.46), (0.3, 0.3, 0.32)),
+        # Held-out bodies of the validation set (formcheck.synth.validation): never in
+        # sample_videos/, so rules are not tuned on them.
+        BodySpec("f_heavy", "female", 0.62, 0.4, 0.88, 0.45, (0.62, 0.44, 0.31), (0.38, 0.2, 0.45)),
+        BodySpec("m_slim", "male", 0.5, 0.45, 0.18, 0.55, (0.93, 0.78, 0.68), (0.1, 0.32, 0.22)),
+        BodySpec("m_tall", "male", 0.58, 0.6, 0.5, 0.92, (0.29, 0.19, 0.13), (0.45, 0.12, 0.12)),
+        BodySpec("f_short", "female", 0.7, 0.45, 0.55, 0.12, (0.82, 0.66, 0.50), (0.22, 0.26, 0.42)),
+        BodySpec("m_older", "male", 0.88, 0.35, 0.72, 0.4, (0.70, 0.52, 0.40), (0.32, 0.28, 0.18)),
     )
 }
+
+#: The four bodies of the committed set (``sample_videos/``).
+DEFAULT_BODIES = ("f_slim", "m_stocky", "f_tall", "m_short")
+#: Bodies only the validation set uses.
+VALIDATION_BODIES = ("f_heavy", "m_slim", "m_tall", "f_short", "m_older")
 
 
 @dataclass

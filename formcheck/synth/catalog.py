@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from formcheck.synth.camera import CameraSpec
+from formcheck.synth.motion import ENTRY_HOLD_S, FAULT_START_S, FPS, MOVE_S, Timing
 from formcheck.synth.poses import script_for
 
 #: Exercise -> (view, camera height, distance, target height).
@@ -36,9 +37,20 @@ class ClipSpec:
         body: Body preset name.
         side: Active side ``left``/``right``.
         view: ``side``, ``front`` or ``oblique`` (camera placement and label).
-        arms: Tree pose arm variant.
+        arms: Arm variant: tree pose ``prayer``/``overhead``/``hips``; psoas stretch ``floor``
+            (arms resting on the floor instead of hugging the shin); constructive rest and
+            savasana ``wide`` (arms out to the side on the floor). Other values: the default.
         foot: Tree pose foot placement (``thigh``/``calf``).
         seed: Seed for camera jitter and sway.
+        duration: Clip length in seconds (None: the default set's lengths).
+        fault_start: When the fault starts to develop (None: ``FAULT_START_S``); a value at or
+            before the end of the entry hold puts the fault in from the start.
+        entry_hold: Seconds the entry pose is held (None: ``ENTRY_HOLD_S``).
+        move: Seconds the move into position takes (None: ``MOVE_S``).
+        fps: Frame rate (None: ``FPS``).
+        cam_height: Camera height in metres (None: the exercise's default, jittered per seed).
+        cam_distance: Camera distance in metres (None: the exercise's default, jittered).
+        cam_target: Height the camera looks at (None: the exercise's default).
     """
 
     name: str
@@ -51,6 +63,14 @@ class ClipSpec:
     foot: str = "thigh"
     seed: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+    duration: float | None = None
+    fault_start: float | None = None
+    entry_hold: float | None = None
+    move: float | None = None
+    fps: int | None = None
+    cam_height: float | None = None
+    cam_distance: float | None = None
+    cam_target: float | None = None
 
     @property
     def exercise(self) -> str:
@@ -60,7 +80,21 @@ class ClipSpec:
     @property
     def duration_s(self) -> float:
         """Clip length."""
+        if self.duration is not None:
+            return self.duration
         return FAULT_DURATION_S if self.fault else CORRECT_DURATION_S
+
+    def timing(self) -> Timing:
+        """Key times of this clip (entry hold, move, fault onset) and its frame rate."""
+        entry = ENTRY_HOLD_S if self.entry_hold is None else self.entry_hold
+        move = MOVE_S if self.move is None else self.move
+        fps = FPS if self.fps is None else self.fps
+        if not self.fault:
+            return Timing(self.duration_s, None, entry, move, fps=fps)
+        start = FAULT_START_S if self.fault_start is None else self.fault_start
+        if start <= entry:  # present from the start: it develops with the move into position
+            return Timing(self.duration_s, entry, entry, move, fault_ramp_s=move, fps=fps)
+        return Timing(self.duration_s, start, entry, move, fps=fps)
 
     @property
     def label_view(self) -> str:
@@ -78,11 +112,12 @@ class ClipSpec:
             az = 45.0 if self.side == "left" else 135.0
         else:
             az = 0.0 if self.side == "left" else 180.0
+        az, height, dist = az + rng.uniform(-6, 6), height + rng.uniform(-0.08, 0.1), dist + rng.uniform(-0.15, 0.25)
         return CameraSpec(
-            azimuth_deg=az + rng.uniform(-6, 6),
-            height_m=height + rng.uniform(-0.08, 0.1),
-            distance_m=dist + rng.uniform(-0.15, 0.25),
-            target_height_m=target,
+            azimuth_deg=az,
+            height_m=height if self.cam_height is None else self.cam_height,
+            distance_m=dist if self.cam_distance is None else self.cam_distance,
+            target_height_m=target if self.cam_target is None else self.cam_target,
         )
 
 

@@ -192,7 +192,8 @@ def solve_contacts(model: BodyModel, exercise: str, key: str, pose: Pose, side: 
         key: ``"entry"``, ``"position"`` or a fault id (which keyframe this is).
         pose: The sided keyframe.
         side: Active side, ``"left"``/``"right"``.
-        **opts: ``foot`` ("thigh"/"calf") and ``arms`` for the tree pose.
+        **opts: ``foot`` ("thigh"/"calf") and ``arms`` (tree pose variants; psoas ``floor``:
+            the hands stay on the floor instead of hugging the shin).
 
     Returns:
         The solved pose.
@@ -204,7 +205,7 @@ def solve_contacts(model: BodyModel, exercise: str, key: str, pose: Pose, side: 
     if exercise in ("constructive_rest", "psoas_stretch", "savasana"):
         if not (exercise == "psoas_stretch" and key != "entry"):
             pose = _feet_flat_lying(model, pose, (a, o))
-        if exercise == "psoas_stretch" and key != "entry":
+        if exercise == "psoas_stretch" and key != "entry" and opts.get("arms") != "floor":
             pose = _hands_on_shin(model, pose, a)
         if exercise == "psoas_stretch" and key == "extended_leg_bent":
             flat = dict(pose, **{f"knee_flex_{o}": 0.0, f"hip_flex_{o}": 0.0})
@@ -214,9 +215,15 @@ def solve_contacts(model: BodyModel, exercise: str, key: str, pose: Pose, side: 
         pose = _on_hands_and_knees(model, pose, key, exercise, a, o)
     elif exercise == "pyramid_pose" and key != "entry":
         joint = "foot_index" if key == "back_heel_lifted" else "ankle"
-        pose = solve_scalar(
-            model, pose, f"hip_flex_{o}", level(f"{on}_{joint}", f"{an}_{joint}"), -30.0, 80.0
-        )
+        feet_level = level(f"{on}_{joint}", f"{an}_{joint}")
+        solved = solve_scalar(model, pose, f"hip_flex_{o}", feet_level, -30.0, 80.0)
+        if abs(feet_level(posed(model, solved))) > 0.02:
+            # The residual is not monotonic over the wide bracket (an upright trunk puts the back
+            # leg's vertical inside it), so bisection kept an end and the back foot hung ~0.3 m
+            # up (torso_not_folded). Search near the script's value, where it is monotonic.
+            start = pose.get(f"hip_flex_{o}", 0.0)
+            solved = solve_scalar(model, pose, f"hip_flex_{o}", feet_level, start - 25.0, start + 25.0)
+        pose = solved
     elif exercise == "tree_pose" and key not in ("entry", "foot_not_lifted"):
         where = "knee" if key == "foot_on_knee" else opts.get("foot", "thigh")
         pose = _tree_foot(model, pose, a, where)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import time
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from formcheck.synth.camera import HEIGHT, WIDTH
 from formcheck.synth.catalog import ClipSpec
 from formcheck.synth.contacts import solve_contacts
 from formcheck.synth.kinematics import blend
-from formcheck.synth.motion import FAULT_START_S, FPS, Timing, pose_at
+from formcheck.synth.motion import pose_at
 from formcheck.synth.poses import script_for, sided
 from formcheck.synth.render import RoomRenderer
 from formcheck.synth.scene import vertex_colors
@@ -31,8 +32,16 @@ def body_model(name: str) -> BodyModel:
     return _MODELS[name]
 
 
+#: Hidden folder (inside the output folder) a clip is encoded in before it is moved into place,
+#: so a clip that exists under its name is complete (a batch run skips hidden folders).
+PARTIAL_DIR = ".partial"
+
+
 def render_clip(spec: ClipSpec, out_dir: Path) -> dict[str, object]:
     """Render ``spec`` into ``out_dir``: ``<name>.mp4`` and ``<name>.gt.csv``.
+
+    The video is encoded under ``out_dir/.partial/`` and moved into place when complete (after
+    its ground truth is written), so an interrupted render never leaves a truncated clip.
 
     Args:
         spec: The clip.
@@ -52,7 +61,7 @@ def render_clip(spec: ClipSpec, out_dir: Path) -> dict[str, object]:
     if spec.fault and not restless:
         raw = {**script.position, **script.faults[spec.fault]}
         fault = solve_contacts(model, spec.activity, spec.fault, sided(raw, spec.side), spec.side, **opts)
-    timing = Timing(spec.duration_s, fault_start_s=FAULT_START_S if spec.fault else None)
+    timing = spec.timing()
     camera = spec.camera()
     rest = model.pose({})
     colors = vertex_colors(rest.vertices, model.spec)
@@ -61,7 +70,9 @@ def render_clip(spec: ClipSpec, out_dir: Path) -> dict[str, object]:
         0.5 * (upright.joints["left_shoulder"] + upright.joints["right_shoulder"])
         - 0.5 * (upright.joints["left_hip"] + upright.joints["right_hip"])))
     renderer = RoomRenderer(camera, np.zeros(2), model.triangles)
-    writer = Mp4Writer(out_dir / f"{spec.name}.mp4", FPS, WIDTH, HEIGHT)
+    partial = out_dir / PARTIAL_DIR
+    partial.mkdir(exist_ok=True)
+    writer = Mp4Writer(partial / f"{spec.name}.mp4", timing.fps, WIDTH, HEIGHT)
     rows = []
     start = time.time()
     times = timing.frame_times()
@@ -74,10 +85,12 @@ def render_clip(spec: ClipSpec, out_dir: Path) -> dict[str, object]:
                      **{k: round(v, 4) for k, v in truth.items()}})
     writer.close()
     renderer.close()
-    with open(out_dir / f"{spec.name}.gt.csv", "w", newline="") as fh:
+    with open(partial / f"{spec.name}.gt.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
+    os.replace(partial / f"{spec.name}.gt.csv", out_dir / f"{spec.name}.gt.csv")
+    os.replace(partial / f"{spec.name}.mp4", out_dir / f"{spec.name}.mp4")
     elapsed = time.time() - start
     return {"name": spec.name, "frames": len(times), "s_per_frame": elapsed / len(times), "timing": timing}
 
@@ -93,4 +106,9 @@ def keyframe(spec: ClipSpec, which: str) -> dict[str, float]:
                           arms=spec.arms)
 
 
-__all__ = ["render_clip", "keyframe", "blend"]
+def rendered(spec: ClipSpec, out_dir: Path) -> bool:
+    """Whether ``spec`` is already rendered (complete) in ``out_dir``."""
+    return (out_dir / f"{spec.name}.mp4").is_file() and (out_dir / f"{spec.name}.gt.csv").is_file()
+
+
+__all__ = ["render_clip", "keyframe", "rendered", "blend", "PARTIAL_DIR"]

@@ -78,6 +78,17 @@ ALL_FOURS: Pose = {
 }
 ARCH = 28.0  # lumbar extension (deg) of the arched back
 
+#: Lying arms out to the side on the floor (constructive rest / savasana ``arms="wide"``).
+ARMS_WIDE_ON_FLOOR = both(shoulder_abd=70.0, elbow_flex=-45.0)
+
+#: Arm variants of the lying exercises besides their default (psoas: hands hug the shin;
+#: constructive rest and savasana: arms resting on the floor near the body).
+LYING_ARM_VARIANTS: dict[str, tuple[str, ...]] = {
+    "psoas_stretch": ("floor",),
+    "constructive_rest": ("wide",),
+    "savasana": ("wide",),
+}
+
 ARM_VARIANTS: dict[str, Pose] = {
     # Hands together in front of the chest: shoulder_rot is solved (contacts._prayer_hands).
     "prayer": both(shoulder_flex=28.0, shoulder_abd=14.0, elbow_flex=105.0, shoulder_rot=90.0),
@@ -87,8 +98,11 @@ ARM_VARIANTS: dict[str, Pose] = {
 }
 
 
-def psoas_stretch() -> Script:
-    """Lying on the back, active knee to the chest, other leg long on the floor."""
+def psoas_stretch(arms: str = "shin") -> Script:
+    """Lying on the back, active knee to the chest, other leg long on the floor.
+
+    ``arms="floor"``: the arms rest on the floor beside the body instead of hugging the shin.
+    """
     position = {
         **LYING,
         **ARMS_ON_FLOOR,
@@ -99,6 +113,8 @@ def psoas_stretch() -> Script:
         # Hands hug the shin below the knee: arm angles are solved (contacts._hands_on_shin).
         **both(shoulder_flex=60.0, shoulder_abd=10.0, elbow_flex=60.0, shoulder_rot=40.0),
     }
+    if arms == "floor":
+        position = {**position, **both(shoulder_flex=0.0, shoulder_rot=0.0), **ARMS_ON_FLOOR}
     return Script(
         entry=KNEES_BENT_LYING,
         position=position,
@@ -233,11 +249,12 @@ def tree_pose(arms: str = "prayer") -> Script:
     )
 
 
-def constructive_rest() -> Script:
-    """Lying on the back, knees bent, feet flat; arms resting on the floor."""
+def constructive_rest(arms: str = "floor") -> Script:
+    """Lying on the back, knees bent, feet flat; arms resting on the floor (``wide``: out to the side)."""
+    arm_pose = ARMS_WIDE_ON_FLOOR if arms == "wide" else ARMS_ON_FLOOR
     return Script(
-        entry={**LYING, **ARMS_ON_FLOOR, **both(ankle_flex=15.0)},
-        position=KNEES_BENT_LYING,
+        entry={**LYING, **arm_pose, **both(ankle_flex=15.0)},
+        position={**KNEES_BENT_LYING, **arm_pose},
         faults={
             "knees_not_bent": both(hip_flex=0.0, knee_flex=2.0, ankle_flex=15.0),
             "feet_off_floor": both(hip_flex=88.0, knee_flex=88.0, ankle_flex=10.0),
@@ -247,9 +264,9 @@ def constructive_rest() -> Script:
     )
 
 
-def none_scripts() -> dict[str, Script]:
+def none_scripts(arms: str = "floor") -> dict[str, Script]:
     """Near-miss activities that must get no fault: idle standing, plain cat-cow, savasana."""
-    savasana = {**LYING, **ARMS_ON_FLOOR, **both(ankle_flex=20.0)}
+    savasana = {**LYING, **(ARMS_WIDE_ON_FLOOR if arms == "wide" else ARMS_ON_FLOOR), **both(ankle_flex=20.0)}
     return {
         "standing_idle": Script(entry=STANDING, position={**STANDING, "spine_lat": 2.0}),
         "cat_cow": Script(
@@ -263,14 +280,16 @@ def none_scripts() -> dict[str, Script]:
 def script_for(exercise: str, arms: str = "prayer") -> Script:
     """The script of an exercise id of FORM_RULES.md, or of a ``none`` activity name."""
     table = {
-        "psoas_stretch": psoas_stretch,
         "boat_pose": boat_pose,
         "modified_gate_pose": modified_gate_pose,
         "pyramid_pose": pyramid_pose,
-        "constructive_rest": constructive_rest,
     }
     if exercise == "tree_pose":
         return tree_pose(arms)
+    if exercise == "psoas_stretch":
+        return psoas_stretch(arms)
+    if exercise == "constructive_rest":
+        return constructive_rest(arms)
     if exercise in table:
         return table[exercise]()
-    return none_scripts()[exercise]
+    return none_scripts(arms)[exercise]

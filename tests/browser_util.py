@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    """A free TCP port on localhost."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from streamlit_server import free_port, running, streamlit_cmd
 
 
 @contextmanager
@@ -30,39 +16,16 @@ def streamlit_server(log_path: Path, env: dict[str, str], args: tuple[str, ...] 
     """Run ``streamlit run app.py`` (headless, localhost, no usage statistics); yield its URL.
 
     Args:
-        log_path: the server's output is appended here.
+        log_path: the server's output is written here.
         env: variables added to this process's environment (FORMCHECK_ICE_SERVERS is removed).
         args: more ``streamlit run`` options.
     """
     port = free_port()
     full_env = {**os.environ, **env}
     full_env.pop("FORMCHECK_ICE_SERVERS", None)
-    log = log_path.open("a")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           *args]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start (see {log_path})")
-            time.sleep(0.3)
+    with running(streamlit_cmd(port, *args), url, full_env, log_path):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def write_y4m(path: Path, frames: list[np.ndarray], fps: int) -> Path:

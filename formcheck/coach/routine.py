@@ -9,12 +9,11 @@ breathing pace and the instruction said at the transition. Errors are :class:`Ro
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from formcheck.engine.specs import ExerciseSpec, SpecError, _check_keys, _Ctx
+from formcheck.engine.specs import ExerciseSpec, SpecError, _check_keys, _Ctx, read_toml
 
 #: The folder of the routines that ship with formcheck.
 DEFAULT_ROUTINE_DIR = Path(__file__).resolve().parents[2] / "routines"
@@ -183,17 +182,7 @@ def load_routine(path: str | Path, specs: dict[str, ExerciseSpec]) -> Routine:
         RoutineError: missing, unreadable, not TOML, or breaking the format.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RoutineError(f"{path}: cannot read the routine file ({exc.strerror}); check the path") from exc
-    except UnicodeDecodeError as exc:
-        raise RoutineError(f"{path.name}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RoutineError(f"{path.name}: not valid TOML: {exc}; fix the syntax at that line") from exc
-    routine = parse_routine(data, path.name, specs)
+    routine = parse_routine(read_toml(path, RoutineError, "routine"), path.name, specs)
     if routine.id != path.stem:
         raise RoutineError(f"{path.name}: id: '{routine.id}' must match the file name '{path.stem}' "
                            "(rename one of them)")

@@ -794,6 +794,26 @@ def _non_negative(ctx: _Ctx, data: dict[str, Any], key: str, default: float) -> 
     return value
 
 
+def read_toml(path: Path, error: type[FormcheckError], what: str) -> dict[str, Any]:
+    """Read a UTF-8 TOML data file (a spec, a routine), with errors that name the file and a fix.
+
+    Args:
+        path: the file.
+        error: the exception class to raise.
+        what: what the file is, for the message ("spec", "routine").
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise error(f"{path}: cannot read the {what} file ({exc.strerror}); check the path") from exc
+    except UnicodeDecodeError as exc:
+        raise error(f"{path.name}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path.name}: not valid TOML: {exc}; fix the syntax at that line") from exc
+
+
 def load_spec(path: str | Path) -> ExerciseSpec:
     """Load and validate one spec file.
 
@@ -801,17 +821,7 @@ def load_spec(path: str | Path) -> ExerciseSpec:
         SpecError: the file is missing, is not valid TOML, or breaks the schema.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read the spec file ({exc.strerror}); check the path") from exc
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"{path.name}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path.name}: not valid TOML: {exc}; fix the syntax at that line") from exc
-    spec = parse_spec(data, path.name)
+    spec = parse_spec(read_toml(path, SpecError, "spec"), path.name)
     if spec.id != path.stem:
         raise SpecError(f"{path.name}: id: '{spec.id}' must match the file name '{path.stem}' (rename one of them)")
     return _with_source(spec, path)

@@ -199,7 +199,10 @@ def test_dask_worker_killed_is_restarted_retried_once_then_recorded(clips: Path,
     distributed = pytest.importorskip("distributed", reason="the 'dask' extra is not installed")
     import dask
 
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), distributed.LocalCluster(
+    # worker-saturation 1.0: each worker holds only the clip it runs (the rest wait at the
+    # scheduler), so killing the poisoned clip's worker takes no other clip with it.
+    config = {"distributed.scheduler.allowed-failures": 1, "distributed.scheduler.worker-saturation": 1.0}
+    with dask.config.set(config), distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
     ) as cluster:
         with killing(POISON, limit=2) as killer:

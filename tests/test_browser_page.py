@@ -30,7 +30,7 @@ TREE_CLIP = SHARED / "realdata" / "tree" / "yogafitness_treeleft.mp4"
 CHROMIUM = Path(os.environ.get("FORMCHECK_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = ROOT / "test-artifacts"
 WEBRTC_IFRAME = 'iframe[title="streamlit_webrtc.component.webrtc_streamer"]'
-W, H, FPS, SECONDS, START_S = 320, 240, 10, 2.0, 0.5
+W, H, FPS, SECONDS, START_S = 320, 240, 10, 4.0, 0.5  # 4 s: the fake camera loops it; each loop is a cut
 
 pytestmark = [
     pytest.mark.browser,

@@ -97,6 +97,7 @@ def test_guides_cover_every_spec(specs):
 
 def test_speech_cooldown():
     sp = SpeechCooldown(repeat_s=8, gap_s=2)
+    assert not sp.should_speak("Hold the pose…", "setup", 0.0), "the short settling moment is not spoken"
     assert sp.should_speak("Straighten your leg.", "fault", 0.0)
     assert not sp.should_speak("Straighten your leg.", "fault", 1.0), "same cue: once"
     assert not sp.should_speak("Level your hips.", "fault", 1.0), "min gap between utterances"

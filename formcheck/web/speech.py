@@ -10,6 +10,8 @@ import html
 import json
 from dataclasses import dataclass, field
 
+from formcheck.engine.session import SETTLING_CUE
+
 #: Cue kinds that are spoken ("good" is said once per change, like the others).
 SPOKEN_KINDS = ("fault", "setup", "good")
 
@@ -19,7 +21,9 @@ class SpeechCooldown:
     """Decides whether a cue should be spoken now.
 
     A cue is spoken when it differs from the last one spoken, the same text was not spoken in
-    the last ``repeat_s`` seconds, and nothing at all was spoken in the last ``gap_s``.
+    the last ``repeat_s`` seconds, and nothing at all was spoken in the last ``gap_s``. The short
+    settling moment's "Hold the pose…" is shown, never spoken: it lasts about a second, and a
+    voice still saying it would talk over the first real cue.
 
     Attributes:
         repeat_s: the same text is not repeated within this many seconds.
@@ -34,7 +38,7 @@ class SpeechCooldown:
 
     def should_speak(self, text: str, kind: str, now_s: float) -> bool:
         """Return True (and remember it) when ``text`` should be spoken at ``now_s``."""
-        if not text or kind not in SPOKEN_KINDS:
+        if not text or kind not in SPOKEN_KINDS or text == SETTLING_CUE.text:
             return False
         if text == self._last_text:
             return False

@@ -369,54 +369,16 @@ class ExerciseSession:
             holds = bool(self._breaking_rules(values))
         in_position = self._update_position(holds, t)
         self._count_out(in_position, dt)
-        moving = self._moving(frame, t)
-        if not in_position:
-            self._settle_from = self._entered_at = None
-        elif moving or self._settle_from is None:
-            self._settle_from = t
-        if in_position and self._entered_at is None:
-            self._entered_at = t
-        judging = in_position and not self.options.instant
-        entering = judging and t - self._entered_at < self.options.settle_s
-        settling = judging and (entering or moving or t - self._settle_from < self.options.resettle_s)
+        entering, settling = self._settle(in_position, self._moving(frame, t), t)
         # A photo has no baseline: one frame cannot show the person's own reference posture.
         bases = () if self.options.instant else tuple(
             tr.update(values.get(tr.spec.metric, float("nan")), t,
                       reference=in_position and not entering and view.value in spec.views)
             for tr in self.baselines.values()
         )
-        base_of = {r.id: self.baselines[r.baseline].value for r in spec.rules if r.baseline}
 
-        setup: list[Cue] = []
-        if vis_reason:
-            setup.append(Cue(SETUP_CUES[vis_reason], CueKind.SETUP, vis_reason, 0))
-        elif view.value not in spec.views and view != View.UNKNOWN:
-            want = spec.views[0]
-            setup.append(Cue(SETUP_CUES[want], CueKind.SETUP, f"view_{want}", 0))
-        elif not in_position:
-            setup.append(Cue(spec.position_cue, CueKind.SETUP, "position", 0))
-        elif settling:
-            setup.append(SETTLING_CUE)
-
-        results = []
-        for tr in self.trackers:
-            r = tr.rule
-            gate = ""
-            if not in_position:
-                gate = "not in position"
-            elif settling and not (self._moving_ok[r.id] and not entering):
-                gate = "settling"
-            elif view.value not in r.views:
-                gate = f"{UNSEEN_PREFIX} {view.value}" if view != View.UNKNOWN else "view unknown"
-            else:
-                applies = [c.holds(values) for c in r.when]
-                if False in applies:  # known not to apply (e.g. the foot is nowhere near the knee)
-                    results.append(tr.not_applicable(t))
-                    continue
-                if None in applies:
-                    gate = "landmarks not visible"
-            threshold = r.threshold_from(base_of.get(r.id, math.nan))
-            results.append(tr.update(values.get(r.metric, float("nan")), t, gate, threshold))
+        setup = self._setup_cues(vis_reason, view, in_position, settling)
+        results = self._judge_rules(values, view, t, in_position=in_position, settling=settling, entering=entering)
 
         faults = [res for res in results if res.state == RuleState.FAULT]
         if in_position and not faults:
@@ -458,6 +420,58 @@ class ExerciseSession:
             baselines=bases,
             settling=settling,
         )
+
+    def _settle(self, in_position: bool, moving: bool, t: float) -> tuple[bool, bool]:
+        """(entering, settling): just entered the position; rules wait (entering, moving, or
+        just after a transition). See ``SessionOptions.settle_s`` and ``resettle_s``."""
+        if not in_position:
+            self._settle_from = self._entered_at = None
+        elif moving or self._settle_from is None:
+            self._settle_from = t
+        if in_position and self._entered_at is None:
+            self._entered_at = t
+        judging = in_position and not self.options.instant
+        entering = judging and t - self._entered_at < self.options.settle_s
+        settling = judging and (entering or moving or t - self._settle_from < self.options.resettle_s)
+        return entering, settling
+
+    def _setup_cues(self, vis_reason: str, view: View, in_position: bool, settling: bool) -> list[Cue]:
+        """The setup cue that comes before any form cue (in view, facing, in position, settling)."""
+        spec = self.spec
+        if vis_reason:
+            return [Cue(SETUP_CUES[vis_reason], CueKind.SETUP, vis_reason, 0)]
+        if view.value not in spec.views and view != View.UNKNOWN:
+            want = spec.views[0]
+            return [Cue(SETUP_CUES[want], CueKind.SETUP, f"view_{want}", 0)]
+        if not in_position:
+            return [Cue(spec.position_cue, CueKind.SETUP, "position", 0)]
+        return [SETTLING_CUE] if settling else []
+
+    def _judge_rules(
+        self, values: dict[str, float], view: View, t: float, *, in_position: bool, settling: bool, entering: bool
+    ) -> list[RuleResult]:
+        """Every rule's result on this frame, each gated by position, settling, view and ``when``."""
+        base_of = {r.id: self.baselines[r.baseline].value for r in self.spec.rules if r.baseline}
+        results = []
+        for tr in self.trackers:
+            r = tr.rule
+            gate = ""
+            if not in_position:
+                gate = "not in position"
+            elif settling and not (self._moving_ok[r.id] and not entering):
+                gate = "settling"
+            elif view.value not in r.views:
+                gate = f"{UNSEEN_PREFIX} {view.value}" if view != View.UNKNOWN else "view unknown"
+            else:
+                applies = [c.holds(values) for c in r.when]
+                if False in applies:  # known not to apply (e.g. the foot is nowhere near the knee)
+                    results.append(tr.not_applicable(t))
+                    continue
+                if None in applies:
+                    gate = "landmarks not visible"
+            threshold = r.threshold_from(base_of.get(r.id, math.nan))
+            results.append(tr.update(values.get(r.metric, float("nan")), t, gate, threshold))
+        return results
 
     def _view_hint(self, results: list[RuleResult], view: View, t: float) -> Cue | None:
         """A once-per-session cue saying how to turn so that an unseen rule can be judged."""

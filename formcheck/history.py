@@ -175,11 +175,30 @@ class HistoryStore:
         self.set_aside = target
         _LOG.error("history file %s %s; set aside as %s and a new history started", self.path, why, target)
 
+    def _check_read_only(self) -> str:
+        """:meth:`_check` on a read-only connection, so a foreign file is set aside byte for byte
+        (a read-write one would fold its ``-wal`` into it). '' when that connection cannot be
+        made (a WAL file without its shared memory yet): the read-write check decides."""
+        try:
+            ro = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        except sqlite3.OperationalError:
+            return ""
+        try:
+            return self._check(ro)
+        except sqlite3.OperationalError:
+            return ""
+        finally:
+            ro.close()
+
     def _check(self, con: sqlite3.Connection) -> str:
-        """'' when the file is a formcheck history (or empty), else why not."""
-        app_id = con.execute("PRAGMA application_id").fetchone()[0]
-        version = con.execute("PRAGMA user_version").fetchone()[0]
-        tables = con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        """'' when the file is a formcheck history (or empty), else why not (read in one transaction)."""
+        con.execute("BEGIN")
+        try:
+            app_id = con.execute("PRAGMA application_id").fetchone()[0]
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            tables = con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        finally:
+            con.execute("COMMIT")
         if app_id == 0 and version == 0 and tables == 0:
             return ""
         if app_id != APPLICATION_ID:
@@ -214,18 +233,15 @@ class HistoryStore:
         for attempt in range(2):
             why = ""
             try:
-                if self.path.exists():  # checked read-only: a foreign file is set aside byte for byte
-                    ro = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
-                    try:
-                        why = self._check(ro)
-                    finally:
-                        ro.close()
+                why = self._check_read_only() if self.path.exists() else ""
                 if not why:
                     con = self._raw_connect()
                     try:
-                        con.execute("PRAGMA journal_mode = WAL")
-                        self._migrate(con)
-                        return
+                        why = self._check(con)  # again, in a transaction of its own: another writer may
+                        if not why:             # have created the file since
+                            con.execute("PRAGMA journal_mode = WAL")
+                            self._migrate(con)
+                            return
                     finally:
                         con.close()
             except sqlite3.DatabaseError as exc:

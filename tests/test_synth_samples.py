@@ -11,34 +11,14 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from resources import contract_fault_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_videos"
-RULES = ROOT.parent / "shared" / "FORM_RULES.md"
 EXERCISES = ("psoas_stretch", "boat_pose", "modified_gate_pose", "pyramid_pose", "tree_pose",
              "constructive_rest")
 
 pytestmark = pytest.mark.skipif(not (SAMPLES / "labels.csv").exists(), reason="no sample_videos/labels.csv")
-
-
-def _fault_ids() -> dict[str, set[str]]:
-    """Exercise -> fault ids, from FORM_RULES.md when present, else from the pose library."""
-    if RULES.exists():
-        out: dict[str, set[str]] = {}
-        current = None
-        for line in RULES.read_text(encoding="utf-8").splitlines():
-            if line.startswith("## "):  # a new section: an exercise, or the end of them
-                head = re.match(r"## (\w+) —", line)
-                current = head.group(1) if head else None
-                if current:
-                    out[current] = set()
-            cell = re.match(r"\| `(\w+)` \|", line)
-            if current and cell:
-                out[current].add(cell.group(1))
-        return out
-    from formcheck.synth.poses import script_for
-
-    return {ex: set(script_for(ex).faults) for ex in EXERCISES}
 
 
 def _rows() -> list[dict[str, str]]:
@@ -52,7 +32,7 @@ def _gt(name: str) -> list[dict[str, float]]:
 
 
 def test_labels_follow_the_contract() -> None:
-    faults = _fault_ids()
+    faults = contract_fault_ids()
     rows = _rows()
     assert rows and list(rows[0]) == ["file", "exercise", "faults", "view", "start_s", "end_s", "notes"]
     for r in rows:
@@ -69,7 +49,7 @@ def test_labels_follow_the_contract() -> None:
 
 
 def test_every_exercise_and_fault_is_covered_on_two_bodies() -> None:
-    faults = _fault_ids()
+    faults = contract_fault_ids()
     rows = _rows()
     correct = defaultdict(set)
     seen = defaultdict(set)

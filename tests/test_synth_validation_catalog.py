@@ -6,21 +6,19 @@ Needs only numpy: the catalog is importable without the generator's torch/anny/p
 from __future__ import annotations
 
 import csv
-import re
 from collections import Counter, defaultdict
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from resources import contract_fault_ids
 
 from formcheck.synth.body import BODIES, DEFAULT_BODIES, VALIDATION_BODIES
 from formcheck.synth.catalog import default_set
 from formcheck.synth.labels import clip_rows
-from formcheck.synth.poses import script_for
 from formcheck.synth.validation import EXERCISES, FLOOR, VALIDATION_FPS, validation_set
 
 ROOT = Path(__file__).resolve().parents[1]
-RULES = ROOT.parent / "shared" / "FORM_RULES.md"
 
 
 @pytest.fixture(scope="module")
@@ -28,26 +26,8 @@ def clips():
     return validation_set()
 
 
-def _fault_ids() -> dict[str, set[str]]:
-    """Exercise -> fault ids, from FORM_RULES.md when present, else from the pose library."""
-    if RULES.exists():
-        out: dict[str, set[str]] = {}
-        current = None
-        for line in RULES.read_text(encoding="utf-8").splitlines():
-            if line.startswith("## "):
-                head = re.match(r"## (\w+) —", line)
-                current = head.group(1) if head else None
-                if current:
-                    out[current] = set()
-            cell = re.match(r"\| `(\w+)` \|", line)
-            if current and cell:
-                out[current].add(cell.group(1))
-        return out
-    return {ex: set(script_for(ex).faults) for ex in EXERCISES}
-
-
 def test_every_fault_id_has_three_clips_on_three_bodies(clips) -> None:
-    faults = _fault_ids()
+    faults = contract_fault_ids()
     assert sum(len(v) for v in faults.values()) == 29
     bodies = defaultdict(set)
     count = Counter()
@@ -144,7 +124,7 @@ def test_deterministic(clips) -> None:
 
 
 def test_labels_windows(clips, tmp_path) -> None:
-    faults = _fault_ids()
+    faults = contract_fault_ids()
     rows = [r for c in clips for r in clip_rows(c, c.timing())]
     path = tmp_path / "labels.csv"
     with open(path, "w", newline="", encoding="utf-8") as fh:

@@ -138,6 +138,7 @@ def machine_info() -> dict[str, Any]:
     import mediapipe  # noqa: PLC0415
 
     import formcheck  # noqa: PLC0415
+    from formcheck.threads import usable_cores  # noqa: PLC0415
 
     cpu = platform.processor() or platform.machine()
     try:
@@ -154,20 +155,13 @@ def machine_info() -> dict[str, Any]:
         pass
     return {
         "cpu": cpu,
-        "cores": _cores(),
+        "cores": usable_cores(),
         "memory_gb": mem_gb,
         "platform": platform.platform(),
         "python": platform.python_version(),
         "mediapipe": getattr(mediapipe, "__version__", "?"),
         "formcheck": formcheck.__version__,
     }
-
-
-def _cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
 
 
 def load_frames(clip: Path, n: int, width: int | None = None) -> list[tuple[np.ndarray, float]]:
@@ -300,6 +294,7 @@ def bench_e2e(cfg: Config, frames: list[tuple[np.ndarray, float]], out: dict) ->
         out["poses"][model] = poses
         inf_fps, e2e_fps, plain_fps = n / min(base), n / min(e2e), n / min(plain)
         cpu_ms = {k: round(min(v) / n * 1e3, 2) for k, v in cpu.items()}
+        pairs = [b / a for b, a in zip(base, e2e, strict=True)]
         rows.append(
             {
                 "model": model,
@@ -307,6 +302,10 @@ def bench_e2e(cfg: Config, frames: list[tuple[np.ndarray, float]], out: dict) ->
                 "inference_fps": round(inf_fps, 2),
                 "analyze_fps": round(e2e_fps, 2),
                 "ratio": round(e2e_fps / inf_fps, 3),
+                # Each repeat's analyze against the inference run just before it: a machine whose
+                # speed drifts between runs (a shared host) moves both sides of a pair alike.
+                "paired_ratio": round(statistics.median(pairs), 3),
+                "paired_ratio_range": [round(min(pairs), 3), round(max(pairs), 3)],
                 "analyze_no_video_fps": round(plain_fps, 2),
                 "ratio_no_video": round(plain_fps / inf_fps, 3),
                 "runs_s": {"inference": base, "analyze": e2e, "analyze_no_video": plain},
@@ -663,14 +662,15 @@ def markdown(res: dict) -> str:
     ]
     if "e2e" in res:
         lines += [
-            "| model | size | frames | inference only (frames/s) | analyze (frames/s) | ratio "
-            "| analyze, no video (frames/s) | ratio | CPU ms/frame: inference / analyze | CPU ratio |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| model | size | frames | inference only (frames/s) | analyze (frames/s) | ratio | paired ratio, "
+            "median (range) | analyze, no video (frames/s) | ratio | CPU ms/frame: inference / analyze | CPU ratio |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         lines += [
             f"| {r['model']} | {r.get('size', '')} | {r['frames']} | {r['inference_fps']:.1f} | "
             f"{r['analyze_fps']:.1f} | "
-            f"**{r['ratio']:.2f}** | {r['analyze_no_video_fps']:.1f} | {r['ratio_no_video']:.2f} | "
+            f"**{r['ratio']:.2f}** | **{r['paired_ratio']:.2f}** ({r['paired_ratio_range'][0]:.2f}–"
+            f"{r['paired_ratio_range'][1]:.2f}) | {r['analyze_no_video_fps']:.1f} | {r['ratio_no_video']:.2f} | "
             f"{r['cpu_ms_per_frame']['inference']:.1f} / {r['cpu_ms_per_frame']['analyze']:.1f} | "
             f"{r['cpu_ratio']:.2f} |"
             for r in res["e2e"]
@@ -737,8 +737,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="parallel batch jobs (default: one per core)")
     p.add_argument("--batch-clips", type=int, default=None, help="clips in the batch section (default 16)")
     p.add_argument("--memory-seconds", default=None, help="lengths of the two memory clips in seconds (default 60,600)")
-    p.add_argument("--sizes", default="640x480",
-                   help="extra frame sizes for e2e, WxH comma-separated ('' for none; default 640x480)")
+    p.add_argument(
+        "--sizes",
+        default="640x480",
+        help="extra frame sizes for e2e, WxH comma-separated ('' for none; default 640x480)",
+    )
     p.add_argument("--exercise", default="auto", help="engine mode for e2e and live (default: auto)")
     p.add_argument("--only", default=None, help=f"comma-separated sections to run ({','.join(SECTIONS)})")
     p.add_argument("--skip", default="", help="comma-separated sections to skip")
@@ -756,12 +759,14 @@ def make_config(args: argparse.Namespace) -> Config:
     unknown = wanted - set(SECTIONS)
     if unknown:
         raise SystemExit(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
+    from formcheck.threads import usable_cores  # noqa: PLC0415
+
     cfg = Config(
         clip=Path(clip),
         start=args.start,
         models=models,
         exercise=args.exercise,
-        jobs=args.jobs or max(2, _cores()),
+        jobs=args.jobs or max(2, usable_cores()),
         sections=tuple(s for s in SECTIONS if s in wanted),
         sizes=tuple(tuple(int(v) for v in s.lower().split("x")) for s in args.sizes.split(",") if s.strip()),
     )

@@ -26,7 +26,7 @@ from formcheck.media import VideoInfo, is_image, iter_video_frames, probe_video,
 from formcheck.outputs import ClipInfo, Frame, OutputWriter, output_stem
 from formcheck.pose.estimator import EstimatorOptions, PoseEstimator, RunningMode
 from formcheck.pose.photo import detect_photo
-from formcheck.threads import prefetch
+from formcheck.threads import decode_threads_beside_inference, prefetch
 
 
 @dataclass
@@ -42,8 +42,9 @@ class AnalyzeOptions:
         max_frames: stop after this many frames (None: the whole clip).
         people_check_s: look for other people in view every this many seconds (a second,
             IMAGE-mode landmarker; see ``EstimatorOptions.people_check_s``); 0: never.
-        decode_threads: video decoder threads (see ``iter_video_frames``): 0 (default)
-            FFmpeg's frame threads; 1 when other workers keep every core busy (batch).
+        decode_threads: video decoder threads (see ``iter_video_frames``); None (default):
+            :func:`~formcheck.threads.decode_threads_beside_inference`; 0: FFmpeg's frame
+            threads; 1 when other workers keep every core busy (batch).
     """
 
     exercise: str = AUTO
@@ -53,7 +54,7 @@ class AnalyzeOptions:
     mirrored: bool = False
     max_frames: int | None = None
     people_check_s: float = 2.0
-    decode_threads: int = 0
+    decode_threads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ def analyze(
     info: VideoInfo | None = None if image else probe_video(p)
     fps = 1.0 if info is None else info.fps or 30.0
     frames: Iterator[tuple[np.ndarray, float]] = (
-        iter([(read_image(p), 0.0)]) if image else prefetch(iter_video_frames(p, threads=o.decode_threads), size=8)
+        iter([(read_image(p), 0.0)]) if image else prefetch(iter_video_frames(p, threads=_decode_threads(o)), size=8)
     )
     means = {s.id: s.summary_metrics for s in judged}
     builder = SummaryBuilder(instant=image, frame_step_s=1.0 / fps, summary_metrics=means)
@@ -194,6 +195,10 @@ def analyze(
         outputs = _close_all(writers, analysis)
     analysis.outputs = outputs
     return analysis
+
+
+def _decode_threads(o: AnalyzeOptions) -> int:
+    return decode_threads_beside_inference() if o.decode_threads is None else o.decode_threads
 
 
 def _close_all(writers: Sequence[OutputWriter], analysis: Analysis | None) -> dict[str, Path]:

@@ -1,18 +1,41 @@
 """Small thread helpers that overlap decoding and encoding with inference (stdlib).
 
 PyAV's decoder and encoder and OpenCV release the GIL, so a decode thread and an encode
-thread run beside MediaPipe's inference. Queues are bounded: memory does not grow with the
-clip's length, and a slow consumer slows the producer instead of piling frames up.
+thread run beside MediaPipe's inference, decoding on as few threads as leave it its core
+(:func:`decode_threads_beside_inference`).
+Queues are bounded: memory does not grow with the clip's length, and a slow consumer slows
+the producer instead of piling frames up.
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the platform tells it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def decode_threads_beside_inference() -> int:
+    """Video decoder threads for decoding beside pose inference (``iter_video_frames(threads=)``).
+
+    MediaPipe's inference keeps one core busy. On two cores or fewer FFmpeg's frame threads
+    (one per core, plus one) would take that core: one decoder thread (1). With more cores,
+    FFmpeg's frame threads (0).
+    """
+    return 1 if usable_cores() <= 2 else 0
+
+
 _DONE = object()
 
 

@@ -269,7 +269,7 @@ def test_labels_mode_plans_one_run_per_labelled_exercise(tmp_path: Path) -> None
 # -- running -----------------------------------------------------------------------------------
 
 
-def _job(tmp_path: Path, *, annotate: bool, decode_threads: int) -> ClipJob:
+def _job(tmp_path: Path, *, annotate: bool, decode_threads: int | None) -> ClipJob:
     return ClipJob(
         path=str(tmp_path / "a.mp4"),
         rel="a.mp4",
@@ -302,24 +302,25 @@ def test_a_clip_runs_the_people_check_only_for_the_annotated_video(
 
     monkeypatch.setattr("formcheck.analyze.analyze", fake_analyze)
     monkeypatch.setattr(runner, "_check_model", lambda job: None)
-    for annotate, threads in ((False, 1), (True, 0)):
+    for annotate, threads in ((False, 1), (True, None)):
         record, _ = runner.process_clip(_job(tmp_path, annotate=annotate, decode_threads=threads))
         assert record.error_kind == "media"
     assert [o.people_check_s for o in seen] == [0.0, AnalyzeOptions().people_check_s]
     assert seen[1].people_check_s > 0
     assert writers == [
-        ["BriefWriter"], ["BriefWriter", "AnnotatedVideoWriter", "AnnotatedPhotoWriter", "SummaryJsonWriter"]
+        ["BriefWriter"],
+        ["BriefWriter", "AnnotatedVideoWriter", "AnnotatedPhotoWriter", "SummaryJsonWriter"],
     ]
-    assert [o.decode_threads for o in seen] == [1, 0]
+    assert [o.decode_threads for o in seen] == [1, None]
 
 
-@pytest.mark.parametrize(("jobs", "engine", "threads"), [(1, "run_serial", 0), (2, "run_pool", 1)])
+@pytest.mark.parametrize(("jobs", "engine", "threads"), [(1, "run_serial", None), (2, "run_pool", 1)])
 def test_workers_that_share_the_cores_decode_on_one_thread(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int, engine: str, threads: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int, engine: str, threads: int | None
 ) -> None:
     for name in ("a.mp4", "b.mp4"):
         (tmp_path / name).write_bytes(name.encode())
-    given: list[int] = []
+    given: list[int | None] = []
 
     def fake_engine(pending: list[ClipJob], *_: object) -> Iterator[tuple[dict, dict]]:
         given.extend(j.decode_threads for j in pending)

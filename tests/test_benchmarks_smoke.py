@@ -74,6 +74,8 @@ def test_quick_run_reports_every_section(tmp_path: Path) -> None:
     for section in ("e2e", "stages", "engine", "batch", "memory", "live"):
         assert section in res, section
     assert res["e2e"][0]["model"] == "lite" and res["e2e"][0]["ratio"] > 0
+    lo, hi = res["e2e"][0]["paired_ratio_range"]
+    assert 0 < lo <= res["e2e"][0]["paired_ratio"] <= hi
     assert [r["size"] for r in res["e2e"]] == ["1280x960", "640x480"]  # the clip's own size, then --sizes
     assert set(res["engine"]["us_per_frame"]) == {"tree_pose", "auto"}
     assert all(v["clips_per_s"] > 0 for v in res["batch"]["jobs"].values())

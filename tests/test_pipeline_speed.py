@@ -14,6 +14,7 @@ from poses import make_pose
 
 import formcheck.analyze as analyze_mod
 import formcheck.annotate as annotate_mod
+import formcheck.threads as threads_mod
 from formcheck.analyze import AnalyzeOptions, analyze
 from formcheck.annotate import _CUE_COLOURS, GREY, _draw_skeleton, draw_overlay
 from formcheck.engine.feedback import Cue, CueKind
@@ -22,7 +23,7 @@ from formcheck.engine.metrics import extended_points
 from formcheck.engine.session import FrameResult
 from formcheck.media import H264Writer, iter_video_frames
 from formcheck.outputs import file_writers
-from formcheck.threads import BackgroundSink, prefetch
+from formcheck.threads import BackgroundSink, decode_threads_beside_inference, prefetch
 
 # -- threads -----------------------------------------------------------------------------------
 
@@ -160,6 +161,34 @@ class _FakeEstimator:
             image_size=(w, h),
             timestamp_s=t,
         )
+
+
+@pytest.mark.parametrize(("cores", "threads"), [(1, 1), (2, 1), (4, 0), (16, 0)])
+def test_decoding_beside_inference_leaves_the_inference_its_core(
+    monkeypatch: pytest.MonkeyPatch, cores: int, threads: int
+) -> None:
+    monkeypatch.setattr(threads_mod, "usable_cores", lambda: cores)
+    assert decode_threads_beside_inference() == threads
+
+
+def test_analyze_decodes_with_the_threads_asked_for_or_chosen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clip = tmp_path / "clip.mp4"
+    with H264Writer(clip, 10.0, (160, 120)) as v:
+        for i in range(3):
+            v.write(np.zeros((120, 160, 3), np.uint8), timestamp_s=i / 10)
+    asked: list[int] = []
+    real = analyze_mod.iter_video_frames
+
+    def spy(path, *, threads=0, **kw):
+        asked.append(threads)
+        return real(path, threads=threads, **kw)
+
+    monkeypatch.setattr(analyze_mod, "PoseEstimator", _FakeEstimator)
+    monkeypatch.setattr(analyze_mod, "iter_video_frames", spy)
+    monkeypatch.setattr(threads_mod, "usable_cores", lambda: 2)
+    for given in (None, 0, 3):
+        analyze(clip, AnalyzeOptions(exercise="tree_pose", model="lite", decode_threads=given))
+    assert asked == [1, 0, 3]
 
 
 def test_analyze_draws_every_frame_off_the_main_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -42,6 +42,7 @@ from formcheck.engine.specs import ExerciseSpec, load_specs
 from formcheck.errors import FormcheckError, MediaError, ModelNotFoundError
 from formcheck.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from formcheck.models import resolve_model, sha256_of
+from formcheck.threads import usable_cores
 
 _log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class ClipJob:
         out: the batch output folder (absolute).
         annotate_dir: where to write the annotated clip (absolute), or None.
         decode_threads: video decoder threads (``AnalyzeOptions.decode_threads``): 1 where
-            workers share the cores (pool, Dask), 0 (FFmpeg's frame threads) for one job.
+            workers share the cores (pool, Dask), None (as ``formcheck analyze`` chooses) for one job.
     """
 
     path: str
@@ -116,7 +117,7 @@ class ClipJob:
     spec_dir: str | None
     out: str
     annotate_dir: str | None = None
-    decode_threads: int = 0
+    decode_threads: int | None = None
 
 
 @dataclass
@@ -543,10 +544,7 @@ def _failed(job: ClipJob, message: str, kind: str) -> tuple[BatchRecord, dict]:
 
 def default_jobs() -> int:
     """One job per core this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
+    return usable_cores()
 
 
 # -- the batch --------------------------------------------------------------------------------
@@ -589,17 +587,7 @@ def run_batch(
     journal = ResultsJournal(opts.out / RESULTS_NAME)
     cached = journal.load()
     result = BatchResult(jobs)
-    pending = []
-    for job in jobs:
-        rec = cached.get(job.key)
-        if rec is not None and rec.error_kind in CACHEABLE_ERRORS and _annotation_ok(rec, job):
-            rec = replace(rec, file=job.rel, exercise_mode=job.mode)
-            if job.annotate_dir is None:
-                rec = replace(rec, annotated=None)  # as a fresh run without --annotate would write it
-            result.records[(job.rel, job.mode)] = rec
-        else:
-            pending.append(job)
-    result.reused = len(jobs) - len(pending)
+    pending = _reuse_cached(jobs, cached, result)
     pending.sort(key=lambda j: (-j.size, j.rel, j.mode))  # long clips first: better packing
     workers = min(opts.jobs or default_jobs(), max(1, len(pending)))
     engine = "dask" if opts.scheduler else ("serial" if workers == 1 else "pool")
@@ -608,15 +596,7 @@ def run_batch(
     clip_times: list[dict] = []
     estimates = {j.key: estimate_frames(j.path) for j in pending} if opts.progress else {}
     progress = Progress(estimates, len(jobs), result.reused, opts.progress)
-    stream: Iterator[tuple[BatchRecord, dict]]
-    if engine == "dask":
-        from formcheck.batch.dask_engine import run_dask  # noqa: PLC0415 - optional extra
-
-        stream = run_dask(pending, opts.scheduler or "")
-    elif engine == "pool":
-        stream = run_pool(pending, workers, progress)
-    else:
-        stream = run_serial(pending, progress)
+    stream = _job_stream(engine, pending, workers, opts.scheduler, progress)
     try:
         for record, timing in stream:
             journal.append(record)
@@ -654,6 +634,35 @@ def run_batch(
     }
     write_atomic(opts.out / "timing.json", json.dumps(result.timing, indent=2) + "\n")
     return result
+
+
+def _reuse_cached(jobs: list[ClipJob], cached: dict[str, BatchRecord], result: BatchResult) -> list[ClipJob]:
+    """Put the journal's still-valid records into ``result``; the jobs left to analyse."""
+    pending = []
+    for job in jobs:
+        rec = cached.get(job.key)
+        if rec is not None and rec.error_kind in CACHEABLE_ERRORS and _annotation_ok(rec, job):
+            rec = replace(rec, file=job.rel, exercise_mode=job.mode)
+            if job.annotate_dir is None:
+                rec = replace(rec, annotated=None)  # as a fresh run without --annotate would write it
+            result.records[(job.rel, job.mode)] = rec
+        else:
+            pending.append(job)
+    result.reused = len(jobs) - len(pending)
+    return pending
+
+
+def _job_stream(
+    engine: str, pending: list[ClipJob], workers: int, scheduler: str | None, progress: Progress
+) -> Iterator[tuple[BatchRecord, dict]]:
+    """(record, timing) of each pending job as it finishes, from the engine chosen."""
+    if engine == "dask":
+        from formcheck.batch.dask_engine import run_dask  # noqa: PLC0415 - optional extra
+
+        return run_dask(pending, scheduler or "")
+    if engine == "pool":
+        return run_pool(pending, workers, progress)
+    return run_serial(pending, progress)
 
 
 def _annotation_ok(rec: BatchRecord, job: ClipJob) -> bool:

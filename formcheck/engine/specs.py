@@ -700,61 +700,8 @@ def parse_spec(data: dict[str, Any], fname: str = "<spec>") -> ExerciseSpec:
     _check_contradictions(ctx, rules, position)
     baselines = _baselines(ctx, data.get("baselines", {}), metrics)
     _check_rule_baselines(ctx, rules, baselines)
-    for i, r in enumerate(rules):
-        for mid, limit in r.breaks.items():
-            conds = [c for c in position if c.metric == mid]
-            if not conds:
-                raise ctx.fail(f"rules[{i}].breaks.{mid}", "is in no position condition, so there is nothing to break")
-            if all(c.op.holds(limit, c.value) for c in conds):
-                raise ctx.fail(f"rules[{i}].breaks.{mid}", f"{limit} still satisfies the position condition "
-                               f"({mid} {conds[0].op.value} {conds[0].value}); give the furthest value it may break to")
-
-    side = None
-    if "side" in data:
-        raw = ctx.get(data, "side", "", dict)
-        _check_keys(ctx, raw, {"metric", "choose", "meaning"}, "side")
-        metric = ctx.get(raw, "metric", "side", str)
-        if metric not in metrics:
-            raise ctx.unknown("side.metric", metric, ids)
-        if not metrics[metric].sided:
-            raise ctx.fail("side.metric", f"'{metric}' has no {{side}} placeholder, so it cannot pick a side")
-        choose = ctx.get(raw, "choose", "side", str, "min")
-        if choose not in ("min", "max"):
-            raise ctx.unknown("side.choose", choose, ["min", "max"])
-        side = SideSpec(metric, choose, ctx.get(raw, "meaning", "side", str, ""))
-    elif any(m.sided for m in metrics.values()):
-        sided = next(m.id for m in metrics.values() if m.sided)
-        raise ctx.fail("side", f"metric '{sided}' uses {{side}}: add a [side] table saying how to pick the side")
-
-    reports = []
-    for i, raw in enumerate(ctx.get(data, "reports", "", list, [])):
-        path = f"reports[{i}]"
-        if not isinstance(raw, dict):
-            raise ctx.fail(path, "expected a table ([[reports]])")
-        _check_keys(ctx, raw, {"id", "cases", "default"}, path)
-        cases = []
-        for j, c in enumerate(ctx.get(raw, "cases", path, list)):
-            cpath = f"{path}.cases[{j}]"
-            if not isinstance(c, dict):
-                raise ctx.fail(cpath, "expected a table with label and when")
-            _check_keys(ctx, c, {"label", "when"}, cpath)
-            when = _conditions(ctx, c.get("when", []), f"{cpath}.when", ids)
-            cases.append(ReportCase(ctx.get(c, "label", cpath, str), when))
-        default = ctx.get(raw, "default", path, str, "unclear")
-        reports.append(ReportSpec(ctx.get(raw, "id", path, str), tuple(cases), default))
-
-    counter = None
-    if "counter" in data:
-        raw = ctx.get(data, "counter", "", dict)
-        _check_keys(ctx, raw, {"id", "metric", "low", "high"}, "counter")
-        metric = ctx.get(raw, "metric", "counter", str)
-        if metric not in metrics:
-            raise ctx.unknown("counter.metric", metric, ids)
-        low, high = float(ctx.get(raw, "low", "counter", _NUM)), float(ctx.get(raw, "high", "counter", _NUM))
-        if low >= high:
-            raise ctx.fail("counter.low", f"low ({low}) must be below high ({high})")
-        counter = CounterSpec(ctx.get(raw, "id", "counter", str), metric, low, high)
-
+    _check_breaks(ctx, rules, position)
+    side, reports, counter = _side(ctx, data, metrics), _reports(ctx, data, ids), _counter(ctx, data, metrics)
     summary_metrics = tuple(ctx.get(data, "summary_metrics", "", list, []))
     for j, h in enumerate(summary_metrics):
         if h not in metrics:
@@ -778,13 +725,81 @@ def parse_spec(data: dict[str, Any], fname: str = "<spec>") -> ExerciseSpec:
         recognize_hold_s=_non_negative(ctx, data, "recognize_hold_s", 1.0),
         side=side,
         baselines=baselines,
-        reports=tuple(reports),
+        reports=reports,
         counter=counter,
         cannot_see=tuple(ctx.get(data, "cannot_see", "", list, [])),
         min_visibility=min_vis,
         needs_mask=any(m.kind == MetricKind.MASK_FLOOR_GAP for m in metrics.values()),
         summary_metrics=summary_metrics,
     )
+
+
+def _check_breaks(ctx: _Ctx, rules: tuple[RuleSpec, ...], position: tuple[Condition, ...]) -> None:
+    """A rule's ``breaks`` must name position conditions and values that really break them."""
+    for i, r in enumerate(rules):
+        for mid, limit in r.breaks.items():
+            conds = [c for c in position if c.metric == mid]
+            if not conds:
+                raise ctx.fail(f"rules[{i}].breaks.{mid}", "is in no position condition, so there is nothing to break")
+            if all(c.op.holds(limit, c.value) for c in conds):
+                raise ctx.fail(f"rules[{i}].breaks.{mid}", f"{limit} still satisfies the position condition "
+                               f"({mid} {conds[0].op.value} {conds[0].value}); give the furthest value it may break to")
+
+
+def _side(ctx: _Ctx, data: dict[str, Any], metrics: dict[str, MetricSpec]) -> SideSpec | None:
+    """The ``[side]`` table (required when a metric uses ``{side}``)."""
+    if "side" not in data:
+        sided = next((m.id for m in metrics.values() if m.sided), None)
+        if sided is not None:
+            raise ctx.fail("side", f"metric '{sided}' uses {{side}}: add a [side] table saying how to pick the side")
+        return None
+    raw = ctx.get(data, "side", "", dict)
+    _check_keys(ctx, raw, {"metric", "choose", "meaning"}, "side")
+    metric = ctx.get(raw, "metric", "side", str)
+    if metric not in metrics:
+        raise ctx.unknown("side.metric", metric, list(metrics))
+    if not metrics[metric].sided:
+        raise ctx.fail("side.metric", f"'{metric}' has no {{side}} placeholder, so it cannot pick a side")
+    choose = ctx.get(raw, "choose", "side", str, "min")
+    if choose not in ("min", "max"):
+        raise ctx.unknown("side.choose", choose, ["min", "max"])
+    return SideSpec(metric, choose, ctx.get(raw, "meaning", "side", str, ""))
+
+
+def _reports(ctx: _Ctx, data: dict[str, Any], ids: list[str]) -> tuple[ReportSpec, ...]:
+    """The ``[[reports]]`` tables: labelled cases, the first whose conditions hold wins."""
+    reports = []
+    for i, raw in enumerate(ctx.get(data, "reports", "", list, [])):
+        path = f"reports[{i}]"
+        if not isinstance(raw, dict):
+            raise ctx.fail(path, "expected a table ([[reports]])")
+        _check_keys(ctx, raw, {"id", "cases", "default"}, path)
+        cases = []
+        for j, c in enumerate(ctx.get(raw, "cases", path, list)):
+            cpath = f"{path}.cases[{j}]"
+            if not isinstance(c, dict):
+                raise ctx.fail(cpath, "expected a table with label and when")
+            _check_keys(ctx, c, {"label", "when"}, cpath)
+            when = _conditions(ctx, c.get("when", []), f"{cpath}.when", ids)
+            cases.append(ReportCase(ctx.get(c, "label", cpath, str), when))
+        default = ctx.get(raw, "default", path, str, "unclear")
+        reports.append(ReportSpec(ctx.get(raw, "id", path, str), tuple(cases), default))
+    return tuple(reports)
+
+
+def _counter(ctx: _Ctx, data: dict[str, Any], metrics: dict[str, MetricSpec]) -> CounterSpec | None:
+    """The ``[counter]`` table (rounds of a movement between two values of a metric)."""
+    if "counter" not in data:
+        return None
+    raw = ctx.get(data, "counter", "", dict)
+    _check_keys(ctx, raw, {"id", "metric", "low", "high"}, "counter")
+    metric = ctx.get(raw, "metric", "counter", str)
+    if metric not in metrics:
+        raise ctx.unknown("counter.metric", metric, list(metrics))
+    low, high = float(ctx.get(raw, "low", "counter", _NUM)), float(ctx.get(raw, "high", "counter", _NUM))
+    if low >= high:
+        raise ctx.fail("counter.low", f"low ({low}) must be below high ({high})")
+    return CounterSpec(ctx.get(raw, "id", "counter", str), metric, low, high)
 
 
 def _non_negative(ctx: _Ctx, data: dict[str, Any], key: str, default: float) -> float:

@@ -1,16 +1,21 @@
 """Analyse one video or photo: decode → pose → engine → the output writers it was given.
 
-Frames stream through a decode thread and the estimator and engine (main thread); each frame
-goes to every writer (:mod:`formcheck.outputs`: the annotated video draws and encodes in its
-own thread), so memory does not grow with the clip's length and the main thread does little
-besides inference.
+Frames stream through a decode thread, an inference thread (pose estimation, one frame ahead)
+and the engine (the caller's thread); each frame goes to every writer
+(:mod:`formcheck.outputs`: the annotated video draws and encodes in its own thread), so memory
+does not grow with the clip's length and the engine and writers run while the next frame's
+pose is being estimated. Frame k asks the estimator for the segmentation mask when the engine
+wanted it after frame k - 2 (:func:`formcheck.threads.work_ahead`), so results never depend on
+thread timing.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +23,7 @@ import numpy as np
 
 from formcheck import __version__
 from formcheck.engine.engine import AUTO, Engine, EngineOptions
+from formcheck.engine.landmarks import PoseFrame
 from formcheck.engine.session import FrameResult
 from formcheck.engine.specs import ExerciseSpec, load_specs
 from formcheck.engine.summary import Summary, SummaryBuilder
@@ -26,7 +32,7 @@ from formcheck.media import VideoInfo, is_image, iter_video_frames, probe_video,
 from formcheck.outputs import ClipInfo, Frame, OutputWriter, output_stem
 from formcheck.pose.estimator import EstimatorOptions, PoseEstimator, RunningMode
 from formcheck.pose.photo import detect_photo
-from formcheck.threads import decode_threads_beside_inference, prefetch
+from formcheck.threads import decode_threads_beside_inference, prefetch, work_ahead
 
 
 @dataclass
@@ -166,26 +172,25 @@ def analyze(
     builder = SummaryBuilder(instant=image, frame_step_s=1.0 / fps, summary_metrics=means)
     clip = ClipInfo(p, output_stem(p), "image" if image else "video", fps, judged)
     analysis: Analysis | None = None
-    detection: str | None = None
     try:
         for w in writers:
             w.open(clip)
+        attempts: list[str] = []  # the photo's detection attempt
         with PoseEstimator(est_opts) as estimator:
-            for index, (rgb, timestamp_s) in enumerate(frames):
-                if o.max_frames is not None and index >= o.max_frames:
-                    break
-                if image:  # one frame: retry before giving up, and measure what a rule may need
-                    found = detect_photo(estimator, rgb, mask=any(sp.needs_mask for sp in judged))
-                    pose, detection = found.pose, found.attempt
-                else:
-                    pose = estimator.detect(rgb, timestamp_s, mask=engine.wants_mask)
-                result = engine.update(pose, timestamp_s)
-                builder.update(result)
-                frame = Frame(index, timestamp_s, rgb, result, specs.get(result.exercise) if result.exercise else None)
-                for w in writers:
-                    w.write(frame)
-                if on_frame is not None:
-                    on_frame(index, result)
+            detect = _detector(estimator, image, any(sp.needs_mask for sp in judged), attempts)
+            # Inference runs one frame ahead of the engine and the writers, in its own thread;
+            # closing the generator joins that thread before the estimator closes.
+            with closing(work_ahead(islice(frames, o.max_frames), detect, lambda: engine.wants_mask)) as detected:
+                for index, ((rgb, timestamp_s), pose) in enumerate(detected):
+                    result = engine.update(pose, timestamp_s)
+                    builder.update(result)
+                    spec = specs.get(result.exercise) if result.exercise else None
+                    frame = Frame(index, timestamp_s, rgb, result, spec)
+                    for w in writers:
+                        w.write(frame)
+                    if on_frame is not None:
+                        on_frame(index, result)
+        detection = attempts[0] if attempts else None
         run = _run_info(p, clip.kind, o, judged, info, detection, time.perf_counter() - started)
         analysis = Analysis(p, clip.kind, builder.finish(), run)
     finally:
@@ -195,6 +200,24 @@ def analyze(
         outputs = _close_all(writers, analysis)
     analysis.outputs = outputs
     return analysis
+
+
+def _detector(
+    estimator: PoseEstimator, image: bool, photo_mask: bool, attempts: list[str]
+) -> Callable[[tuple[np.ndarray, float], bool], PoseFrame | None]:
+    """Detection of one ``(rgb, timestamp_s)`` frame given the mask wanted: a video frame's
+    pose, or a photo's after its retries (:func:`formcheck.pose.photo.detect_photo`, asking for
+    the mask when a judged rule needs it; the attempt that found it is appended to ``attempts``).
+    """
+
+    def detect(frame: tuple[np.ndarray, float], mask: bool) -> PoseFrame | None:
+        if not image:
+            return estimator.detect(*frame, mask=mask)
+        found = detect_photo(estimator, frame[0], mask=photo_mask)
+        attempts.append(found.attempt)
+        return found.pose
+
+    return detect
 
 
 def _decode_threads(o: AnalyzeOptions) -> int:

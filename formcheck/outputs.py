@@ -118,8 +118,8 @@ class _FileWriter:
 class AnnotatedVideoWriter(_FileWriter):
     """The annotated MP4 (H.264) of a video: overlay drawn and frames encoded in a thread.
 
-    Drawing there instead of in the analysis loop keeps the main thread's per-frame work
-    (between two inference calls) to the engine alone. Photos are left to
+    Drawing there instead of in the analysis loop keeps the loop's per-frame work (done while
+    the next frame's pose is estimated) to the engine and the other writers. Photos are left to
     :class:`AnnotatedPhotoWriter`.
     """
 

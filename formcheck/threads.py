@@ -1,10 +1,11 @@
-"""Small thread helpers that overlap decoding and encoding with inference (stdlib).
+"""Small thread helpers that overlap decoding, the engine and encoding with inference (stdlib).
 
 PyAV's decoder and encoder and OpenCV release the GIL, so a decode thread and an encode
 thread run beside MediaPipe's inference, decoding on as few threads as leave it its core
-(:func:`decode_threads_beside_inference`).
-Queues are bounded: memory does not grow with the clip's length, and a slow consumer slows
-the producer instead of piling frames up.
+(:func:`decode_threads_beside_inference`); inference itself runs one frame ahead of the
+engine (:func:`work_ahead`). At most a few items are in flight between two threads: memory
+does not grow with the clip's length, and a slow consumer slows the producer instead of
+piling frames up.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -115,3 +116,63 @@ class BackgroundSink(Generic[T]):
         self._thread.join()
         if self._error is not None:
             raise self._error
+
+
+H = TypeVar("H")
+R = TypeVar("R")
+
+
+def work_ahead(
+    items: Iterator[T], work: Callable[[T, H], R], hint: Callable[[], H], ahead: int = 1
+) -> Generator[tuple[T, R], None, None]:
+    """Yield ``(item, work(item, hint))`` with ``work`` done in a background thread, ``ahead`` items early.
+
+    While the consumer handles item k, the thread already works on item k + ``ahead``. Items
+    are taken from ``items`` in the consumer's thread. Work that depends on the consumer's
+    state gets it through ``hint``, read in the consumer's thread: item k's hint is the value read once the consumer
+    finished item k - 1 - ``ahead`` (the first ``ahead`` + 1 items get the value read at the
+    start). So what ``work`` is given never depends on thread timing, and the results are those
+    of a run that passes the same hints one after another.
+
+    Exceptions raised by ``work`` or ``items`` are re-raised in the consumer at that item. When
+    the consumer stops early (or closes this generator), the thread finishes the item it is on
+    and is joined before this returns, so ``items`` and whatever ``work`` uses can be closed
+    right after.
+    """
+    todo: queue.Queue[object] = queue.Queue()
+    done: queue.Queue[object] = queue.Queue()
+
+    def run() -> None:
+        while (job := todo.get()) is not _DONE:
+            if isinstance(job, _Failure):  # the item could not be taken: pass it on in order
+                done.put(job)
+                return
+            item, given = job  # type: ignore[misc]
+            try:
+                done.put((item, work(item, given)))
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer and re-raised there
+                done.put(_Failure(exc))
+                return
+        done.put(_DONE)
+
+    def submit(given: object) -> None:
+        try:
+            item = next(items, _DONE)
+        except BaseException as exc:  # noqa: BLE001 - re-raised at this item, in order
+            item = _Failure(exc)
+        todo.put(item if item is _DONE or isinstance(item, _Failure) else (item, given))
+
+    worker = threading.Thread(target=run, name="formcheck-ahead", daemon=True)
+    worker.start()
+    try:
+        start = hint()
+        for _ in range(ahead + 1):
+            submit(start)
+        while (got := done.get()) is not _DONE:
+            if isinstance(got, _Failure):
+                raise got.exc
+            yield got  # type: ignore[misc]
+            submit(hint())
+    finally:
+        todo.put(_DONE)
+        worker.join()

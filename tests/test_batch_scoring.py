@@ -266,6 +266,23 @@ def test_labels_mode_plans_one_run_per_labelled_exercise(tmp_path: Path) -> None
     assert other_model[0].key != auto[0].key
 
 
+def test_engine_fingerprint_covers_the_code_that_decides_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Editing the engine, the estimator's wrapper, the decoder or the analysis loop (which frame
+    asks for the mask) changes the cache key; editing a front end does not."""
+    real_read = Path.read_bytes
+    edited: list[str] = []
+
+    def read_bytes(self: Path) -> bytes:
+        return real_read(self) + (b"# edited" if self.name in edited else b"")
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    before = runner.engine_fingerprint()
+    for name, counts in [("cli.py", False), ("outputs.py", False), ("analyze.py", True), ("threads.py", True),
+                         ("session.py", True), ("estimator.py", True), ("media.py", True)]:
+        edited[:] = [name]
+        assert (runner.engine_fingerprint() != before) is counts, name
+
+
 # -- running -----------------------------------------------------------------------------------
 
 

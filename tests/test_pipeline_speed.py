@@ -4,7 +4,9 @@ and drawing in the encode thread (issue 6). No timing asserts: behaviour only.
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from pathlib import Path
 
 import cv2
@@ -23,7 +25,7 @@ from formcheck.engine.metrics import extended_points
 from formcheck.engine.session import FrameResult
 from formcheck.media import H264Writer, iter_video_frames
 from formcheck.outputs import file_writers
-from formcheck.threads import BackgroundSink, decode_threads_beside_inference, prefetch
+from formcheck.threads import BackgroundSink, decode_threads_beside_inference, prefetch, work_ahead
 
 # -- threads -----------------------------------------------------------------------------------
 
@@ -73,6 +75,50 @@ def test_background_sink_consumes_in_order_and_reraises() -> None:
     sink.put(1)
     with pytest.raises(OSError, match="disk full"):
         sink.close()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_work_ahead_hints_do_not_depend_on_timing(seed: int) -> None:
+    """Item k is worked on with the hint read after the consumer finished item k - 2, however
+    fast or slow either side is."""
+    rng = random.Random(seed)
+    state = {"done": -1}  # the consumer's state: the last item it finished
+
+    def work(item: int, hint: int) -> tuple[int, int]:
+        time.sleep(rng.random() * 0.002)
+        return item * 10, hint
+
+    got = []
+    for item, (result, hint) in work_ahead(iter(range(40)), work, lambda: state["done"]):
+        time.sleep(rng.random() * 0.002)
+        got.append((item, result, hint))
+        state["done"] = item
+    assert got == [(k, k * 10, max(k - 2, -1)) for k in range(40)]
+
+
+def test_work_ahead_reraises_and_joins_its_thread_when_stopped() -> None:
+    def work(item: int, hint: None) -> int:
+        if item == 3:
+            raise ValueError("bad frame 3")
+        return item
+
+    with pytest.raises(ValueError, match="bad frame 3"):
+        assert [r for _, r in work_ahead(iter(range(10)), work, lambda: None)] == [0, 1, 2]
+
+    pulled: list[int] = []
+
+    def items():
+        for i in range(10_000):
+            pulled.append(i)
+            yield i
+
+    it = work_ahead(items(), lambda i, h: i, lambda: None)
+    assert [next(it)[0] for _ in range(3)] == [0, 1, 2]
+    it.close()  # returns once the thread is joined: nothing is pulled after
+    assert not any(t.name == "formcheck-ahead" for t in threading.enumerate())
+    assert len(pulled) <= 5
+    time.sleep(0.05)
+    assert len(pulled) <= 5
 
 
 # -- overlay fast paths ------------------------------------------------------------------------
@@ -211,3 +257,37 @@ def test_analyze_draws_every_frame_off_the_main_thread(tmp_path: Path, monkeypat
     assert len(threads) == 12
     assert threading.main_thread().name not in threads
     assert sum(1 for _ in iter_video_frames(a.outputs["video"])) == 12
+
+
+def test_analyze_infers_beside_the_engine_with_the_mask_of_two_frames_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """detect runs in its own thread, one frame ahead; frame k asks for the mask the engine
+    wanted after frame k - 2 (so results never depend on thread timing)."""
+    clip = tmp_path / "clip.mp4"
+    with H264Writer(clip, 10.0, (160, 120)) as v:
+        for i in range(8):
+            v.write(np.zeros((120, 160, 3), np.uint8), timestamp_s=i / 10)
+    asked: list[tuple[str, bool | None]] = []
+    wanted: list[bool] = []
+
+    class Spy(_FakeEstimator):
+        def detect(self, rgb: np.ndarray, t: float, *, mask: bool | None = None):
+            asked.append((threading.current_thread().name, mask))
+            return super().detect(rgb, t, mask=mask)
+
+    real_update = analyze_mod.Engine.update
+
+    def update(self, frame, timestamp_s=None):
+        result = real_update(self, frame, timestamp_s)
+        wanted.append(self.wants_mask)
+        self._active = "psoas_stretch" if len(wanted) % 3 == 0 else "tree_pose"  # flips the mask wanted
+        wanted[-1] = self.wants_mask
+        return result
+
+    monkeypatch.setattr(analyze_mod, "PoseEstimator", Spy)
+    monkeypatch.setattr(analyze_mod.Engine, "update", update)
+    analyze(clip, AnalyzeOptions(exercise="tree_pose", model="lite"))
+    assert len(asked) == len(wanted) == 8
+    assert {name for name, _ in asked} == {"formcheck-ahead"}
+    assert [m for _, m in asked] == [False, False] + wanted[:-2]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import socket
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -140,6 +141,31 @@ def test_two_people_in_a_video_main_person_kept_and_reported(tmp_path: Path) -> 
     assert a.summary.frames_with_several_people == late, "the first check (t=0) sees two people, counted 0.5 s on"
     summary = json.loads(a.outputs["json"].read_text(encoding="utf-8"))
     assert summary["frames_with_several_people"] == late
+
+
+def test_closing_does_not_wait_for_a_running_people_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check still running when the clip ends is left to finish on its own (its count is no
+    longer read; its graph is the process's, not the estimator's)."""
+    started, release = threading.Event(), threading.Event()
+
+    def slow(self: PoseEstimator, image: object) -> int:
+        started.set()
+        release.wait(10)
+        return 1
+
+    monkeypatch.setattr(PoseEstimator, "_count_people", slow)
+    rgb, t = next(iter_video_frames(MULTI_CLIP))
+    est = PoseEstimator(EstimatorOptions(model="lite", people_check_s=2.0))
+    est.detect(rgb, t)
+    assert started.wait(10), "the first check runs at t = 0"
+    closer = threading.Thread(target=est.close)
+    closer.start()
+    closer.join(5)
+    try:
+        assert not closer.is_alive(), "close() waited for the check"
+        assert est.closed
+    finally:
+        release.set()
 
 
 def test_later_people_checks_run_beside_inference_and_are_deterministic(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -189,15 +189,17 @@ def model_fingerprint(model: str, model_path: Path | None) -> dict:
 
 
 #: The package paths whose code decides a clip's result (everything else cannot change it).
-ENGINE_PARTS = ("engine/", "pose/", "media.py")
+ENGINE_PARTS = ("engine/", "pose/", "media.py", "analyze.py", "threads.py")
 
 
 def engine_fingerprint() -> str:
     """SHA-256 over the source that decides a clip's result.
 
     That is the pure engine (:mod:`formcheck.engine`), the pose estimator's wrapper
-    (:mod:`formcheck.pose`: model graphs, photo retries) and the decoder (:mod:`formcheck.media`:
-    rotation, downscaling); the specs and the model are keyed separately. Front ends and the
+    (:mod:`formcheck.pose`: model graphs, photo retries), the decoder (:mod:`formcheck.media`:
+    rotation, downscaling) and the loop that joins them (:mod:`formcheck.analyze` and the
+    threads it runs, :mod:`formcheck.threads`: which frame asks for the segmentation mask);
+    the specs and the model are keyed separately. Front ends and the
     batch's own code are left out, so editing them keeps cached results valid.
     """
     pkg = Path(__file__).resolve().parents[1]

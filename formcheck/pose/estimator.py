@@ -210,9 +210,13 @@ class PoseEstimator:
     # -- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release the MediaPipe graphs. Safe to call more than once."""
+        """Release the MediaPipe graphs. Safe to call more than once.
+
+        A people check still running is not waited for: its count is no longer read, and its
+        graph is the process's (:func:`_people_landmarker`), not this estimator's.
+        """
         if self._people_thread is not None:
-            self._people_thread.shutdown(wait=True, cancel_futures=True)
+            self._people_thread.shutdown(wait=False, cancel_futures=True)
             self._people_thread = None
         self._closed = True
         graphs = list(self._landmarkers.values())

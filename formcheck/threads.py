@@ -159,8 +159,9 @@ def work_ahead(
         try:
             item = next(items, _DONE)
         except BaseException as exc:  # noqa: BLE001 - re-raised at this item, in order
-            item = _Failure(exc)
-        todo.put(item if item is _DONE or isinstance(item, _Failure) else (item, given))
+            todo.put(_Failure(exc))
+            return
+        todo.put(item if item is _DONE else (item, given))
 
     worker = threading.Thread(target=run, name="formcheck-ahead", daemon=True)
     worker.start()

@@ -102,8 +102,19 @@ def test_work_ahead_reraises_and_joins_its_thread_when_stopped() -> None:
             raise ValueError("bad frame 3")
         return item
 
+    got: list[int] = []
     with pytest.raises(ValueError, match="bad frame 3"):
-        assert [r for _, r in work_ahead(iter(range(10)), work, lambda: None)] == [0, 1, 2]
+        got.extend(r for _, r in work_ahead(iter(range(10)), work, lambda: None))
+    assert got == [0, 1, 2]
+
+    def unreadable():
+        yield from range(3)
+        raise OSError("truncated at frame 3")
+
+    got.clear()
+    with pytest.raises(OSError, match="truncated at frame 3"):
+        got.extend(i for i, _ in work_ahead(unreadable(), lambda i, h: i, lambda: None))
+    assert got == [0, 1, 2]
 
     pulled: list[int] = []
 

@@ -129,10 +129,10 @@ def work_ahead(
 
     While the consumer handles item k, the thread already works on item k + ``ahead``. Items
     are taken from ``items`` in the consumer's thread. Work that depends on the consumer's
-    state gets it through ``hint``, read in the consumer's thread: item k's hint is the value read once the consumer
-    finished item k - 1 - ``ahead`` (the first ``ahead`` + 1 items get the value read at the
-    start). So what ``work`` is given never depends on thread timing, and the results are those
-    of a run that passes the same hints one after another.
+    state gets it through ``hint``, read in the consumer's thread: item k's hint is the value
+    read once the consumer finished item k - 1 - ``ahead`` (the first ``ahead`` + 1 items get
+    the value read at the start). So what ``work`` is given never depends on thread timing, and
+    the results are those of a run that passes the same hints one after another.
 
     Exceptions raised by ``work`` or ``items`` are re-raised in the consumer at that item. When
     the consumer stops early (or closes this generator), the thread finishes the item it is on

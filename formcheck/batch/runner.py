@@ -199,8 +199,8 @@ def engine_fingerprint() -> str:
     (:mod:`formcheck.pose`: model graphs, photo retries), the decoder (:mod:`formcheck.media`:
     rotation, downscaling) and the loop that joins them (:mod:`formcheck.analyze` and the
     threads it runs, :mod:`formcheck.threads`: which frame asks for the segmentation mask);
-    the specs and the model are keyed separately. Front ends and the
-    batch's own code are left out, so editing them keeps cached results valid.
+    the specs and the model are keyed separately. Front ends and the batch's own code are left
+    out, so editing them keeps cached results valid.
     """
     pkg = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()

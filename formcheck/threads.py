@@ -5,7 +5,8 @@ thread run beside MediaPipe's inference, decoding on as few threads as leave it 
 (:func:`decode_threads_beside_inference`); inference itself runs one frame ahead of the
 engine (:func:`work_ahead`). At most a few items are in flight between two threads: memory
 does not grow with the clip's length, and a slow consumer slows the producer instead of
-piling frames up.
+piling frames up. On two cores the decode and encode threads keep to one of them
+(:func:`leave_inference_a_core`), so MediaPipe's graph threads always find the other free.
 """
 
 from __future__ import annotations
@@ -37,6 +38,32 @@ def decode_threads_beside_inference() -> int:
     return 1 if usable_cores() <= 2 else 0
 
 
+def leave_inference_a_core() -> bool:
+    """Keep the calling thread to the last of exactly two usable cores (Linux), leaving inference the other.
+
+    For the helper threads beside pose inference (decoding; drawing and encoding the annotated
+    video). MediaPipe's graph threads hand each frame's work between them, and each waits
+    whenever both cores run helpers; kept to one core, the helpers leave the other free for
+    them. Threads the caller starts afterwards (FFmpeg's, x264's) inherit the setting. Unlike
+    a lower priority this never starves a helper when other programs keep the cores busy: it
+    still gets its share of its core. With one core there is nothing to leave, and with three
+    or more the helpers have cores of their own: nothing is changed.
+
+    Returns:
+        Whether the thread was moved.
+    """
+    if not hasattr(os, "sched_setaffinity"):
+        return False
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) != 2:
+        return False
+    try:
+        os.sched_setaffinity(0, {cores[-1]})  # 0: this thread
+    except OSError:  # a sandbox that forbids it: run anywhere
+        return False
+    return True
+
+
 _DONE = object()
 
 
@@ -45,16 +72,19 @@ class _Failure:
         self.exc = exc
 
 
-def prefetch(items: Iterator[T], size: int = 8) -> Iterator[T]:
+def prefetch(items: Iterator[T], size: int = 8, beside_inference: bool = False) -> Iterator[T]:
     """Iterate ``items`` in a background thread, ``size`` items ahead.
 
     Exceptions raised by the producer are re-raised in the consumer at the same point. If the
-    consumer stops early, the producer stops at its next item.
+    consumer stops early, the producer stops at its next item. ``beside_inference``: the thread
+    works beside pose inference (:func:`leave_inference_a_core`).
     """
     q: queue.Queue[object] = queue.Queue(maxsize=size)
     stop = threading.Event()
 
     def run() -> None:
+        if beside_inference:
+            leave_inference_a_core()
         try:
             for item in items:
                 while not stop.is_set():
@@ -84,16 +114,22 @@ def prefetch(items: Iterator[T], size: int = 8) -> Iterator[T]:
 
 
 class BackgroundSink(Generic[T]):
-    """Feed items to ``consume`` in a background thread; ``close`` waits and re-raises errors."""
+    """Feed items to ``consume`` in a background thread; ``close`` waits and re-raises errors.
 
-    def __init__(self, consume: Callable[[T], None], size: int = 8) -> None:
+    ``beside_inference``: the thread works beside pose inference (:func:`leave_inference_a_core`).
+    """
+
+    def __init__(self, consume: Callable[[T], None], size: int = 8, beside_inference: bool = False) -> None:
         self._consume = consume
+        self._beside_inference = beside_inference
         self._q: queue.Queue[object] = queue.Queue(maxsize=size)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="formcheck-sink", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        if self._beside_inference:
+            leave_inference_a_core()
         while True:
             item = self._q.get()
             if item is _DONE:

@@ -27,6 +27,7 @@ from formcheck.media import (
     probe_video,
     read_image,
 )
+from formcheck.media_limits import VideoLimits
 
 RED = np.array([255, 0, 0], np.uint8)
 
@@ -184,6 +185,24 @@ def test_one_decoder_thread_gives_the_same_frames(tmp_path: Path) -> None:
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="threads must be >= 0"):
         next(iter_video_frames(path, threads=-1))
+
+
+@pytest.mark.parametrize("max_side", [0, 64])
+def test_frames_have_pyavs_own_rgb_pixels(tmp_path: Path, max_side: int) -> None:
+    """One converter kept for the whole clip gives each frame's own conversion, also when scaling."""
+    path = _write_video(tmp_path / "moving.mp4", n=8, size=(96, 64))
+    limits = VideoLimits(max_side=max_side)
+    size = limits.decode_size(96, 64)
+    assert size == ((64, 42) if max_side else (96, 64))
+    with av.open(str(path)) as c:
+        if max_side:
+            expected = [f.reformat(*size, "rgb24", interpolation="AREA").to_ndarray() for f in c.decode(video=0)]
+        else:
+            expected = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    got = [rgb for rgb, _ in iter_video_frames(path, limits=limits)]
+    assert len(got) == len(expected) == 8
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize(

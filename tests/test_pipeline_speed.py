@@ -4,6 +4,7 @@ and drawing in the encode thread (issue 6). No timing asserts: behaviour only.
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -25,7 +26,15 @@ from formcheck.engine.metrics import extended_points
 from formcheck.engine.session import FrameResult
 from formcheck.media import H264Writer, iter_video_frames
 from formcheck.outputs import file_writers
-from formcheck.threads import BackgroundSink, decode_threads_beside_inference, prefetch, work_ahead
+from formcheck.threads import (
+    BackgroundSink,
+    decode_threads_beside_inference,
+    leave_inference_a_core,
+    prefetch,
+    work_ahead,
+)
+
+linux_only = pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="per-thread CPU affinity is Linux's")
 
 # -- threads -----------------------------------------------------------------------------------
 
@@ -75,6 +84,75 @@ def test_background_sink_consumes_in_order_and_reraises() -> None:
     sink.put(1)
     with pytest.raises(OSError, match="disk full"):
         sink.close()
+
+
+def _my_cores() -> set[int]:
+    return os.sched_getaffinity(0)  # 0: the calling thread
+
+
+def _in_a_thread(fn):
+    out: list = []
+    t = threading.Thread(target=lambda: out.append(fn()))
+    t.start()
+    t.join()
+    return out[0]
+
+
+@pytest.mark.parametrize(("cores", "kept_to"), [({0, 1}, {1}), ({2, 5}, {5}), ({0}, None), ({0, 1, 2}, None)])
+def test_helpers_keep_to_one_of_two_cores_only(monkeypatch: pytest.MonkeyPatch, cores: set[int], kept_to) -> None:
+    moved: list[set[int]] = []
+    monkeypatch.setattr(threads_mod.os, "sched_getaffinity", lambda _pid: set(cores), raising=False)
+    monkeypatch.setattr(threads_mod.os, "sched_setaffinity", lambda _pid, c: moved.append(set(c)), raising=False)
+    assert leave_inference_a_core() is (kept_to is not None)
+    assert moved == ([kept_to] if kept_to else [])
+
+
+@linux_only
+def test_leave_inference_a_core_moves_only_the_calling_thread() -> None:
+    mine = _my_cores()
+    moved, theirs = _in_a_thread(lambda: (leave_inference_a_core(), _my_cores()))
+    assert moved is (len(mine) == 2)
+    assert theirs == ({max(mine)} if len(mine) == 2 else mine)
+    assert _my_cores() == mine
+
+
+@linux_only
+def test_prefetch_and_sink_threads_leave_inference_a_core_when_asked() -> None:
+    mine = _my_cores()
+    kept = {max(mine)} if len(mine) == 2 else mine
+
+    def items():
+        for _ in range(3):
+            yield _my_cores()
+
+    assert list(prefetch(items(), size=2, beside_inference=True)) == [kept] * 3
+    assert list(prefetch(items(), size=2)) == [mine] * 3
+    seen: list[set[int]] = []
+    sink = BackgroundSink(lambda _: seen.append(_my_cores()), size=2, beside_inference=True)
+    sink.put(0)
+    sink.close()
+    assert seen == [kept]
+
+
+def test_analyze_keeps_only_decode_and_encode_beside_inference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clip = tmp_path / "clip.mp4"
+    with H264Writer(clip, 10.0, (160, 120)) as v:
+        for i in range(6):
+            v.write(np.zeros((120, 160, 3), np.uint8), timestamp_s=i / 10)
+    asked: list[str] = []
+    real = threads_mod.leave_inference_a_core
+
+    def spy() -> bool:
+        asked.append(threading.current_thread().name)
+        return real()
+
+    monkeypatch.setattr(analyze_mod, "PoseEstimator", _FakeEstimator)
+    monkeypatch.setattr(threads_mod, "leave_inference_a_core", spy)
+    mine = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    analyze(clip, AnalyzeOptions(exercise="tree_pose", model="lite"), writers=file_writers(tmp_path / "out"))
+    assert sorted(asked) == ["formcheck-prefetch", "formcheck-sink"]
+    if mine is not None:
+        assert os.sched_getaffinity(0) == mine  # the caller's thread (the engine) may still run anywhere
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

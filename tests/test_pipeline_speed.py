@@ -86,6 +86,14 @@ def test_background_sink_consumes_in_order_and_reraises() -> None:
         sink.close()
 
 
+def _blank_clip(path: Path, frames: int) -> Path:
+    """A black 160x120 clip at 10 frames/s."""
+    with H264Writer(path, 10.0, (160, 120)) as v:
+        for i in range(frames):
+            v.write(np.zeros((120, 160, 3), np.uint8), timestamp_s=i / 10)
+    return path
+
+
 def _my_cores() -> set[int]:
     return os.sched_getaffinity(0)  # 0: the calling thread
 
@@ -135,10 +143,7 @@ def test_prefetch_and_sink_threads_leave_inference_a_core_when_asked() -> None:
 
 
 def test_analyze_keeps_only_decode_and_encode_beside_inference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    clip = tmp_path / "clip.mp4"
-    with H264Writer(clip, 10.0, (160, 120)) as v:
-        for i in range(6):
-            v.write(np.zeros((120, 160, 3), np.uint8), timestamp_s=i / 10)
+    clip = _blank_clip(tmp_path / "clip.mp4", 6)
     asked: list[str] = []
     real = threads_mod.leave_inference_a_core
 
@@ -307,10 +312,7 @@ def test_decoding_beside_inference_leaves_the_inference_its_core(
 
 
 def test_analyze_decodes_with_the_threads_asked_for_or_chosen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    clip = tmp_path / "clip.mp4"
-    with H264Writer(clip, 10.0, (160, 120)) as v:
-        for i in range(3):
-            v.write(np.zeros((120, 160, 3), np.uint8), timestamp_s=i / 10)
+    clip = _blank_clip(tmp_path / "clip.mp4", 3)
     asked: list[int] = []
     real = analyze_mod.iter_video_frames
 
@@ -353,10 +355,7 @@ def test_analyze_infers_beside_the_engine_with_the_mask_of_two_frames_before(
 ) -> None:
     """detect runs in its own thread, one frame ahead; frame k asks for the mask the engine
     wanted after frame k - 2 (so results never depend on thread timing)."""
-    clip = tmp_path / "clip.mp4"
-    with H264Writer(clip, 10.0, (160, 120)) as v:
-        for i in range(8):
-            v.write(np.zeros((120, 160, 3), np.uint8), timestamp_s=i / 10)
+    clip = _blank_clip(tmp_path / "clip.mp4", 8)
     asked: list[tuple[str, bool | None]] = []
     wanted: list[bool] = []
 

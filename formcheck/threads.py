@@ -44,7 +44,7 @@ def leave_inference_a_core() -> bool:
     For the helper threads beside pose inference (decoding; drawing and encoding the annotated
     video). MediaPipe's graph threads hand each frame's work between them, and each waits
     whenever both cores run helpers; kept to one core, the helpers leave the other free for
-    them. Threads the caller starts afterwards (FFmpeg's, x264's) inherit the setting. Unlike
+    them. Threads it starts afterwards (FFmpeg's decoder threads) inherit the setting. Unlike
     a lower priority this never starves a helper when other programs keep the cores busy: it
     still gets its share of its core. With one core there is nothing to leave, and with three
     or more the helpers have cores of their own: nothing is changed.
